@@ -1,0 +1,65 @@
+// Registry: the center's table of nodes, as plain logic (no sockets, an
+// injectable clock) so every rule is unit-tested. Each change produces a
+// MembershipDiff carrying the next epoch; subscribers apply diffs in order.
+// Soft state only: a restarted center starts empty with a new incarnation
+// and is complete again once every node has re-registered.
+// Threads: loop-thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "polis/registry.pb.h"
+
+namespace polis::center {
+
+class Registry {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Now = std::function<Clock::time_point()>;
+
+  Registry(std::string center_name, uint64_t incarnation, Now now = Clock::now);
+
+  // Every mutation returns the diff to publish, or nullopt when nothing changed.
+  // `owner` identifies the connection the node registered over.
+  std::optional<MembershipDiff> upsert(const NodeInfo& info, uint64_t owner);
+  // False when `owner` has no registered node (it must register again).
+  bool heartbeat(uint64_t owner, const NodeLoad& load);
+  std::optional<MembershipDiff> setState(uint64_t owner, NodeState state);
+  std::optional<MembershipDiff> removeOwner(uint64_t owner);
+  // Removes nodes silent for longer than `timeout`.
+  std::optional<MembershipDiff> evictSilent(Clock::duration timeout);
+  // Load reports since the last flush, as one diff (loads change every
+  // heartbeat, so they are batched rather than pushed one by one).
+  std::optional<MembershipDiff> flushLoads();
+
+  MembershipSnapshot snapshot() const;
+  const std::string* nameOf(uint64_t owner) const;
+  Clock::time_point lastSeen(const std::string& name) const;
+  size_t size() const { return nodes_.size(); }
+  uint64_t epoch() const { return epoch_; }
+
+ private:
+  struct Entry {
+    NodeInfo info;
+    uint64_t owner;
+    Clock::time_point last_seen;
+  };
+  MembershipDiff nextDiff();
+  std::optional<MembershipDiff> removeNames(const std::set<std::string>& names);
+
+  std::string center_name_;
+  uint64_t incarnation_;
+  Now now_;
+  uint64_t epoch_ = 0;
+  std::map<std::string, Entry> nodes_;
+  std::map<uint64_t, std::string> by_owner_;
+  std::set<std::string> load_dirty_;
+};
+
+}  // namespace polis::center

@@ -1,0 +1,77 @@
+// Result<T>: a value or a typed Error. Used everywhere a call can fail for a
+// reason the caller should handle (RPC, config, decoding); no exceptions.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace polis {
+
+enum class Errc : int {
+  kOk = 0,
+  kNoSuchMethod = 1,    // the peer has no handler for the message id
+  kTimeout = 2,         // no reply within the call's deadline
+  kRemote = 3,          // the handler ran and returned an error
+  kConnectionLost = 4,  // the connection closed before the reply arrived
+  kBadMessage = 5,      // a body that did not parse, or a malformed frame
+  kUnauthenticated = 6, // the peer did not prove the cluster secret
+  kUnavailable = 7,     // no connection, or the node is draining
+  kInvalidArgument = 8,
+  kInternal = 9,        // a handler broke (threw); logged on the serving side
+};
+
+std::string_view errcName(Errc code);
+
+struct Error {
+  Errc code = Errc::kInternal;
+  std::string message;
+
+  Error() = default;
+  Error(Errc c, std::string m = {}) : code(c), message(std::move(m)) {}
+  std::string describe() const;
+};
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
+  Result(Errc code, std::string message = {}) : Result(Error{code, std::move(message)}) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { assert(ok()); return std::get<0>(v_); }
+  const T& value() const& { assert(ok()); return std::get<0>(v_); }
+  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), ok_(false) {}
+  Result(Errc code, std::string message = {}) : Result(Error{code, std::move(message)}) {}
+
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error& error() const { assert(!ok_); return error_; }
+
+ private:
+  Error error_;
+  bool ok_ = true;
+};
+
+}  // namespace polis

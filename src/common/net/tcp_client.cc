@@ -1,0 +1,70 @@
+#include "net/tcp_client.h"
+
+#include <utility>
+#include <algorithm>
+
+#include "base/log.h"
+#include "net/tcp_server.h"
+
+namespace polis::net {
+
+TcpClient::TcpClient(EventLoop& loop, std::string host, uint16_t port, ConnectionOptions options,
+                     ReconnectPolicy policy)
+    : loop_(loop), host_(std::move(host)), port_(port), options_(options), policy_(policy),
+      backoff_(policy.initial) {}
+
+TcpClient::~TcpClient() { stop(); }
+
+void TcpClient::connect(ConnectedCallback on_connected) {
+  on_connected_ = std::move(on_connected);
+  stopped_ = false;
+  dial();
+}
+
+void TcpClient::stop() {
+  stopped_ = true;
+  if (retry_timer_) loop_.cancel(std::exchange(retry_timer_, 0));
+  dialing_.reset();
+}
+
+void TcpClient::dial() {
+  retry_timer_ = 0;
+  if (stopped_) return;
+  socklen_t len = 0;
+  auto addr = parseEndpoint(host_, port_, len);
+  if (!addr) {
+    log::error("cannot dial {}: {}", endpoint(), addr.error().message);
+    return;
+  }
+  dialing_.reset(bufferevent_socket_new(loop_.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  bufferevent_setcb(dialing_.get(), nullptr, nullptr, &TcpClient::onConnectEvent, this);
+  if (bufferevent_socket_connect(dialing_.get(), reinterpret_cast<sockaddr*>(&*addr), static_cast<int>(len)) != 0) {
+    dialing_.reset();
+    scheduleRetry();
+  }
+}
+
+void TcpClient::onConnectEvent(bufferevent*, short what, void* arg) {
+  auto* self = static_cast<TcpClient*>(arg);
+  if (!(what & BEV_EVENT_CONNECTED)) {
+    // Freeing the bufferevent inside its own callback is not allowed: defer.
+    self->loop_.post([bev = std::make_shared<BufferEventPtr>(std::move(self->dialing_))] {});
+    self->scheduleRetry();
+    return;
+  }
+  auto conn = std::make_shared<TcpConnection>(self->loop_, std::move(self->dialing_), self->endpoint(),
+                                              self->options_);
+  self->on_connected_(std::move(conn));
+}
+
+void TcpClient::connectionLost() {
+  if (!stopped_ && !retry_timer_ && !dialing_) scheduleRetry();
+}
+
+void TcpClient::scheduleRetry() {
+  if (stopped_ || retry_timer_) return;
+  retry_timer_ = loop_.runAfter(backoff_, [this] { dial(); });
+  backoff_ = std::min(backoff_ * 2, policy_.max);
+}
+
+}  // namespace polis::net

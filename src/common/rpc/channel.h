@@ -1,0 +1,114 @@
+// Channel: one authenticated node-to-node connection carrying RPCs both ways.
+// Either side may call, notify and serve; the side that accepted the TCP
+// connection and the side that dialled are symmetric once the handshake is done.
+//
+// Ownership: RpcServer / RpcClient own channels through shared_ptr; everyone
+// else holds weak_ptr (a call after the channel died simply fails).
+// Threads: every method runs on the loop thread that owns the connection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "base/result.h"
+#include "net/tcp_connection.h"
+#include "rpc/call_options.h"
+#include "rpc/handler_table.h"
+#include "rpc/handshake.h"
+#include "rpc/header.h"
+#include "rpc/method.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace polis::rpc {
+
+struct ChannelOptions {
+  std::string local_name;                        // this node's name, sent in the handshake
+  std::string secret;                            // the cluster secret
+  std::chrono::milliseconds default_timeout{5000};
+  std::chrono::milliseconds handshake_timeout{5000};
+  size_t max_frame_bytes = 16u << 20;            // larger frames close the connection
+};
+
+class Channel : public std::enable_shared_from_this<Channel> {
+ public:
+  using Ptr = std::shared_ptr<Channel>;
+  // The body view is valid only during the callback.
+  using ResponseCallback = std::function<void(Result<std::string_view>)>;
+
+  // Starts the handshake at once. `dispatcher` serves incoming requests; it
+  // must outlive the channel.
+  static Ptr start(net::TcpConnection::Ptr conn, const Dispatcher& dispatcher, ChannelOptions options,
+                   std::function<void(const Ptr&)> on_ready, std::function<void(const Ptr&)> on_closed);
+  ~Channel();
+
+  void call(const MethodInfo& info, const google::protobuf::MessageLite& req, const CallOptions& options,
+            ResponseCallback done);
+  Result<void> notify(const MethodInfo& info, const google::protobuf::MessageLite& msg, uint64_t route_key = 0);
+
+  // Sends a reply for a request this channel dispatched (used by Incoming).
+  void sendResponse(uint32_t call_id, const MethodInfo& info, const google::protobuf::MessageLite& resp);
+  void sendError(uint32_t call_id, const MethodInfo& info, const Error& error);
+
+  bool ready() const { return state_ == State::kReady; }
+  // True once the peer passed the handshake, even after the channel closed.
+  bool authenticated() const { return authenticated_; }
+  const std::string& peerName() const { return peer_name_; }
+  // Unique for the life of the process (the connection's id); never reused.
+  uint64_t id() const { return conn_->id(); }
+  const std::string& peerAddress() const { return conn_->peer(); }
+  size_t pendingCalls() const { return pending_.size(); }
+  EventLoop& loop() { return conn_->loop(); }
+  // Fails pending calls with connection_lost and closes the connection.
+  void close(std::string_view reason);
+
+  Channel(net::TcpConnection::Ptr conn, const Dispatcher& dispatcher, ChannelOptions options);
+
+ private:
+  enum class State { kHandshaking, kReady, kClosed };
+  struct PendingCall {
+    const MethodInfo* info;
+    ResponseCallback done;
+    std::chrono::steady_clock::time_point sent_at;
+  };
+  using Deadline = std::pair<std::chrono::steady_clock::time_point, uint32_t>;
+
+  void onData(evbuffer* input);
+  bool onFrame(std::string_view frame);  // false: protocol violation, connection closed
+  bool onHandshakeFrame(const Header& h, std::string_view body);
+  void onRequest(const Header& h, std::string_view body);
+  void onReply(const Header& h, std::string_view body);
+  void onConnectionClosed(std::string_view reason);
+  void sweepTimeouts();
+  void failAll(Errc code, const std::string& why);
+  bool sendFrame(const Header& h, const google::protobuf::MessageLite* body);
+  void reject(std::string_view reason);
+
+  net::TcpConnection::Ptr conn_;
+  const Dispatcher& dispatcher_;
+  ChannelOptions options_;
+  Handshake handshake_;
+  State state_ = State::kHandshaking;
+  std::string peer_name_;
+  bool authenticated_ = false;
+  std::function<void(const Ptr&)> on_ready_;
+  std::function<void(const Ptr&)> on_closed_;
+
+  uint32_t next_call_id_ = 1;
+  std::unordered_map<uint32_t, PendingCall> pending_;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  TimerId sweep_timer_ = 0;
+  TimerId handshake_timer_ = 0;
+};
+
+}  // namespace polis::rpc

@@ -1,0 +1,55 @@
+// HandlerTable maps a message id to a handler; Dispatcher holds the current
+// table and swaps it whole. A swap never disturbs calls in flight: each call
+// keeps the table it was dispatched from alive until it finishes, so plugins
+// and Lua can replace handlers at run time (hot reload).
+//
+// Threads: a Dispatcher belongs to one event loop; install() and find() run
+// on that loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "rpc/incoming.h"
+#include "rpc/method.h"
+
+namespace polis::rpc {
+
+struct MethodStats;
+
+struct HandlerEntry {
+  MethodInfo info;
+  std::function<void(Incoming&&)> handler;  // parses the body, runs, replies
+  MethodStats* stats = nullptr;             // process-lifetime, never null once added
+};
+
+class HandlerTable {
+ public:
+  // Aborts on a duplicate id: the generator already rejects duplicates within
+  // the protos, so a duplicate here is two services bound twice, a bug.
+  void add(const MethodInfo& info, std::function<void(Incoming&&)> handler);
+  // Copies every entry of `other` into this table (later tables win nothing:
+  // a duplicate id aborts as in add()).
+  void merge(const HandlerTable& other);
+  const HandlerEntry* find(uint16_t id) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::unordered_map<uint16_t, HandlerEntry> entries_;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher() : table_(std::make_shared<const HandlerTable>()) {}
+  // Replaces the table; calls already dispatched finish on the old one.
+  void install(std::shared_ptr<const HandlerTable> table) { table_ = std::move(table); }
+  std::shared_ptr<const HandlerTable> table() const { return table_; }
+
+ private:
+  std::shared_ptr<const HandlerTable> table_;
+};
+
+}  // namespace polis::rpc

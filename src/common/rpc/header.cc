@@ -1,0 +1,30 @@
+#include "rpc/header.h"
+
+#include "net/frame_codec.h"
+
+namespace polis::rpc {
+
+void encodeHeader(const Header& h, unsigned char out[kHeaderSize]) {
+  out[0] = kWireVersion;
+  out[1] = static_cast<unsigned char>(h.kind);
+  net::putU16(out + 2, h.msg_id);
+  net::putU32(out + 4, h.call_id);
+  net::putU64(out + 8, h.route_key);
+}
+
+std::optional<Header> decodeHeader(std::string_view frame) {
+  if (frame.size() < kHeaderSize) return std::nullopt;
+  auto* p = reinterpret_cast<const unsigned char*>(frame.data());
+  if (p[0] != kWireVersion) return std::nullopt;
+  if (p[1] < static_cast<uint8_t>(Kind::kRequest) || p[1] > static_cast<uint8_t>(Kind::kHandshake)) {
+    return std::nullopt;
+  }
+  Header h;
+  h.kind = static_cast<Kind>(p[1]);
+  h.msg_id = net::getU16(p + 2);
+  h.call_id = net::getU32(p + 4);
+  h.route_key = net::getU64(p + 8);
+  return h;
+}
+
+}  // namespace polis::rpc

@@ -1,0 +1,40 @@
+// The fixed header of a node-to-node frame (DESIGN §3). After the u32 length
+// prefix written by the framing layer:
+//   u8  version   (kWireVersion)
+//   u8  kind      (Kind below)
+//   u16 msg_id    (method id; handshake step for kHandshake)
+//   u32 call_id   (pairs a response/error with its request; 0 for notifies)
+//   u64 route_key (player id or other affinity key; 0 when unused)
+// All big-endian. The protobuf body follows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace polis::rpc {
+
+inline constexpr uint8_t kWireVersion = 1;
+inline constexpr size_t kHeaderSize = 16;
+
+enum class Kind : uint8_t {
+  kRequest = 1,
+  kResponse = 2,
+  kNotify = 3,
+  kError = 4,      // body is polis.RpcError
+  kHandshake = 5,  // cluster-secret proof, before anything else
+};
+
+struct Header {
+  Kind kind = Kind::kRequest;
+  uint16_t msg_id = 0;
+  uint32_t call_id = 0;
+  uint64_t route_key = 0;
+};
+
+void encodeHeader(const Header& h, unsigned char out[kHeaderSize]);
+// Returns nullopt for a short frame, a wrong version or an unknown kind.
+std::optional<Header> decodeHeader(std::string_view frame);
+
+}  // namespace polis::rpc

@@ -1,0 +1,66 @@
+#include "rpc/incoming.h"
+
+#include "base/log.h"
+#include "rpc/channel.h"
+#include "rpc/handler_table.h"
+#include "rpc/rpc_metrics.h"
+
+namespace polis::rpc {
+
+Incoming::Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const HandlerTable> table,
+                   const HandlerEntry& entry, uint32_t call_id, uint64_t route_key, std::string_view body)
+    : channel_(std::move(channel)), table_(std::move(table)), entry_(&entry), call_id_(call_id),
+      route_key_(route_key), body_(body), started_(std::chrono::steady_clock::now()) {
+  inflightCalls().fetch_add(1, std::memory_order_relaxed);
+}
+
+Incoming::Incoming(Incoming&& other) noexcept
+    : channel_(std::move(other.channel_)), table_(std::move(other.table_)), entry_(other.entry_),
+      call_id_(other.call_id_), route_key_(other.route_key_), body_(other.body_), started_(other.started_),
+      live_(std::exchange(other.live_, false)) {}
+
+Incoming::~Incoming() {
+  // A notify is done when its handler finishes; a request nobody answered is a
+  // handler bug, but the caller still deserves an answer rather than a timeout.
+  if (live_ && !isNotify()) {
+    fail(Error{Errc::kInternal, "handler finished without replying"});
+  } else if (live_) {
+    finish(true);
+  }
+}
+
+const MethodInfo& Incoming::method() const { return entry_->info; }
+
+void Incoming::reply(const google::protobuf::MessageLite& response) {
+  if (!live_) return;
+  if (!isNotify()) {
+    auto ch = channel_.lock();
+    if (ch) {
+      ch->sendResponse(call_id_, entry_->info, response);
+    } else {
+      rpcMetrics().dropped_replies.inc();
+    }
+  }
+  finish(true);
+}
+
+void Incoming::fail(const Error& error) {
+  if (!live_) return;
+  if (isNotify()) {
+    log::warn("notify {} failed: {}", entry_->info.name, error.describe());
+  } else if (auto ch = channel_.lock()) {
+    ch->sendError(call_id_, entry_->info, error);
+  } else {
+    rpcMetrics().dropped_replies.inc();
+  }
+  finish(false);
+}
+
+void Incoming::finish(bool success) {
+  live_ = false;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  entry_->stats->record(success, seconds);
+  inflightCalls().fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace polis::rpc

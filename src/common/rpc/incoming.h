@@ -1,0 +1,61 @@
+// Incoming: one request or notify as a handler receives it, before parsing.
+// It knows where the reply goes; answering twice is ignored, and a reply
+// whose channel has closed is dropped and counted. While an Incoming lives it
+// counts as an in-flight call (draining waits for these) and keeps the handler
+// table it came from alive (so a hot swap cannot pull a handler out from under it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "base/result.h"
+#include "rpc/method.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace polis::rpc {
+
+class Channel;
+class HandlerTable;
+struct HandlerEntry;
+
+class Incoming {
+ public:
+  Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const HandlerTable> table, const HandlerEntry& entry,
+           uint32_t call_id, uint64_t route_key, std::string_view body);
+  Incoming(Incoming&& other) noexcept;
+  Incoming& operator=(Incoming&&) = delete;
+  Incoming(const Incoming&) = delete;
+  ~Incoming();
+
+  // `body` points into the connection's input buffer: valid only until the
+  // handler returns to the dispatcher. Parse it before the first co_await.
+  std::string_view body() const { return body_; }
+  const MethodInfo& method() const;
+  uint64_t routeKey() const { return route_key_; }
+  bool isNotify() const { return call_id_ == 0; }
+  // The channel the call arrived on; empty once it closed.
+  std::shared_ptr<Channel> channel() const { return channel_.lock(); }
+  const std::weak_ptr<Channel>& weakChannel() const { return channel_; }
+
+  void reply(const google::protobuf::MessageLite& response);
+  void fail(const Error& error);
+
+ private:
+  void finish(bool success);
+
+  std::weak_ptr<Channel> channel_;
+  std::shared_ptr<const HandlerTable> table_;
+  const HandlerEntry* entry_;
+  uint32_t call_id_;
+  uint64_t route_key_;
+  std::string_view body_;
+  std::chrono::steady_clock::time_point started_;
+  bool live_ = true;  // false once answered or moved from
+};
+
+}  // namespace polis::rpc

@@ -1,0 +1,39 @@
+#include "rpc/rpc_client.h"
+
+namespace polis::rpc {
+
+RpcClient::RpcClient(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host,
+                     uint16_t port, net::ConnectionOptions conn_options, net::ReconnectPolicy policy)
+    : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)),
+      tcp_(loop, std::move(host), port, conn_options, policy) {}
+
+RpcClient::~RpcClient() { stop(); }
+
+void RpcClient::start(std::function<void(const Channel::Ptr&)> on_ready, std::function<void()> on_lost) {
+  on_ready_ = std::move(on_ready);
+  on_lost_ = std::move(on_lost);
+  tcp_.connect([this](net::TcpConnection::Ptr conn) { onConnected(std::move(conn)); });
+}
+
+void RpcClient::stop() {
+  tcp_.stop();
+  if (auto ch = std::move(channel_)) ch->close("client stopped");
+}
+
+void RpcClient::onConnected(net::TcpConnection::Ptr conn) {
+  channel_ = Channel::start(
+      std::move(conn), dispatcher_, options_,
+      [this](const Channel::Ptr& c) {
+        tcp_.resetBackoff();
+        if (on_ready_) on_ready_(c);
+      },
+      [this](const Channel::Ptr& c) {
+        if (channel_ != c) return;  // an older channel, already replaced
+        bool was_ready = c->authenticated();
+        channel_.reset();
+        tcp_.connectionLost();
+        if (was_ready && on_lost_) on_lost_();
+      });
+}
+
+}  // namespace polis::rpc

@@ -1,0 +1,47 @@
+// RpcServer: listens for node-to-node connections and runs a Channel over
+// each. Owns its channels; others see them through the callbacks and hold
+// weak references.
+// Threads: loop-thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "net/tcp_server.h"
+#include "rpc/channel.h"
+
+namespace polis::rpc {
+
+class RpcServer {
+ public:
+  using ChannelCallback = std::function<void(const Channel::Ptr&)>;
+
+  RpcServer(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host, uint16_t port,
+            net::ConnectionOptions conn_options = {});
+  ~RpcServer();
+
+  // Called when a peer has passed the handshake, and when a ready channel closes.
+  void onChannelReady(ChannelCallback cb) { on_ready_ = std::move(cb); }
+  void onChannelClosed(ChannelCallback cb) { on_closed_ = std::move(cb); }
+
+  Result<uint16_t> start();
+  void stopAccepting() { tcp_.stopAccepting(); }
+  void closeAll(std::string_view reason);
+  size_t channelCount() const { return channels_.size(); }
+  uint16_t port() const { return tcp_.port(); }
+
+ private:
+  void accept(net::TcpConnection::Ptr conn);
+
+  EventLoop& loop_;
+  const Dispatcher& dispatcher_;
+  ChannelOptions options_;
+  net::TcpServer tcp_;
+  std::unordered_map<Channel*, Channel::Ptr> channels_;
+  ChannelCallback on_ready_;
+  ChannelCallback on_closed_;
+};
+
+}  // namespace polis::rpc

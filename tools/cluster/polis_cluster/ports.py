@@ -1,0 +1,51 @@
+"""Port plans: fixed offsets from a base port, or free ports picked by the kernel.
+
+With a base port B, the n-th node (0-based, launch order) gets rpc B+n and ops
+B+100+n; Redis gets B+379 and MariaDB B+306 (echoing their usual 6379/3306).
+"""
+
+import socket
+
+from .errors import ClusterError
+
+HOST = "127.0.0.1"
+MAX_NODES_WITH_BASE = 100
+REDIS_OFFSET = 379
+MARIADB_OFFSET = 306
+
+
+def free_ports(count):
+    """`count` distinct ports that were free a moment ago.
+
+    All sockets stay open until every port is chosen, so the kernel cannot hand
+    out the same port twice. Another process may still take one before our
+    server binds it; the window is small and the start would fail loudly.
+    """
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((HOST, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def plan(topology):
+    """{name: {"rpc": p, "ops": p}} for every node, plus "redis"/"mariadb": {"port": p}."""
+    nodes = topology.nodes
+    if topology.ports == "auto":
+        picked = iter(free_ports(2 * len(nodes) + 2))
+        out = {n.name: {"rpc": next(picked), "ops": next(picked)} for n in nodes}
+        out["redis"] = {"port": next(picked)}
+        out["mariadb"] = {"port": next(picked)}
+        return out
+    base = topology.ports
+    if len(nodes) > MAX_NODES_WITH_BASE:
+        raise ClusterError(f"at most {MAX_NODES_WITH_BASE} nodes with a base port; use ports: auto")
+    out = {n.name: {"rpc": base + i, "ops": base + 100 + i} for i, n in enumerate(nodes)}
+    out["redis"] = {"port": base + REDIS_OFFSET}
+    out["mariadb"] = {"port": base + MARIADB_OFFSET}
+    return out

@@ -56,6 +56,25 @@ def test_killed_node_disappears_everywhere_within_3s(make_cluster):
     assert views_agree(cluster, survivors, survivors)
 
 
+def test_silent_node_is_evicted_after_heartbeat_timeout_and_comes_back(make_cluster):
+    cluster = make_cluster(ROLES)  # heartbeat_timeout 1 s (conftest.FAST)
+    cluster.up(timeout=20)
+    wait_for(lambda: views_agree(cluster, NODES, NODES), 2, "membership to settle")
+
+    # SIGSTOP keeps the connection open but silences the node: only the
+    # heartbeat timeout can notice.
+    cluster.kill("world-1", "STOP")
+    elapsed = wait_for(lambda: "world-1" not in member_names(cluster.members()), 3,
+                       "the center to evict the silent world-1")
+    print(f"SIGSTOP -> evicted after {elapsed * 1000:.0f} ms (heartbeat_timeout 1000 ms)")
+    assert elapsed >= 0.8, "evicted before the heartbeat timeout could have expired"
+    wait_for(lambda: "world-1" not in member_names(cluster.members("lobby-1")), 1,
+             "lobby-1's view to drop world-1")
+
+    cluster.kill("world-1", "CONT")  # its next heartbeat is unknown to the center: it registers again
+    wait_for(lambda: views_agree(cluster, NODES, NODES), 3, "world-1 to rejoin every view")
+
+
 def test_restarted_center_relearns_every_node(make_cluster):
     cluster = make_cluster(ROLES)
     cluster.up(timeout=20)
@@ -87,17 +106,16 @@ def test_node_with_wrong_secret_is_refused(make_cluster):
     center_log = cluster.log_path("center-1")
     wait_for(lambda: refusal.search(center_log.read_text()), 5, "the center to log the refusal")
 
-    # Several heartbeats (200 ms) of retries must not get it in.
+    # Several heartbeats (200 ms) of retries must not get it in. (Whether a
+    # refused node keeps retrying or gives up and exits is its own choice.)
     deadline = time.monotonic() + 1.5
     while time.monotonic() < deadline:
-        assert cluster.is_running("lobby-rogue"), "the refused node should keep running and retrying"
-        status = cluster.members("lobby-rogue")["self"]["state"]
-        assert status != "NODE_READY"
         assert "lobby-rogue" not in member_names(cluster.members())
         assert "lobby-rogue" not in member_names(cluster.members("lobby-1"))
+        if cluster.is_running("lobby-rogue"):
+            ready, why = ops.ready(cluster.ops_port("lobby-rogue"))
+            assert not ready, why
         time.sleep(0.1)
-    ready, why = ops.ready(cluster.ops_port("lobby-rogue"))
-    assert not ready, why
 
 
 def test_sigterm_drains_exits_0_and_leaves_the_registry(make_cluster):

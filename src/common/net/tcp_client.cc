@@ -64,7 +64,7 @@ void TcpClient::connectionLost() {
 void TcpClient::scheduleRetry() {
   if (stopped_ || retry_timer_) return;
   retry_timer_ = loop_.runAfter(backoff_, [this] { dial(); });
-  backoff_ = std::min(backoff_ * 2, policy_.max);
+  backoff_ = std::min(backoff_ * 2, std::max(policy_.max, backoff_));
 }
 
 }  // namespace polis::net

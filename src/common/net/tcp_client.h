@@ -5,6 +5,7 @@
 // established connection lives on with whoever holds its Ptr.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,8 @@ class TcpClient {
   // retry starts from the initial delay again. Not done on TCP connect alone,
   // so a peer that accepts and then refuses us is not hammered.
   void resetBackoff() { backoff_ = policy_.initial; }
+  // The next dial waits at least `delay` (e.g. after the peer refused us).
+  void holdOff(std::chrono::milliseconds delay) { backoff_ = std::max(backoff_, delay); }
   void stop();
   std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
 

@@ -165,12 +165,17 @@ Task<void> Node::drainSequence() {
   log::info("{} draining (timeout {} ms)", config_.name, config_.drain_timeout.count());
   setState(NODE_DRAINING);
   for (auto& link : centers_) {
+    if (!link->registered()) continue;
     if (auto r = co_await link->reportState(NODE_DRAINING); !r) {
       log::warn("could not tell center {} we are draining: {}", link->key(), r.error().describe());
     }
   }
   co_await waitForQuiet();
   for (auto& link : centers_) {
+    if (!link->registered()) {
+      link->stop();
+      continue;
+    }
     if (auto r = co_await link->deregister(); !r) {
       log::warn("could not deregister from center {}: {}", link->key(), r.error().describe());
     }

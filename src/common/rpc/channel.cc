@@ -175,9 +175,16 @@ bool Channel::onHandshakeFrame(const Header& h, std::string_view body) {
   }
   if (!handshake_.verify(proof)) {
     rpcMetrics().auth_failures.inc();
-    log::warn("refused node \"{}\" at {}: it failed the cluster-secret proof (wrong secret?)",
-              handshake_.peerName(), conn_->peer());
-    reject("auth_failed");
+    auth_failed_ = true;
+    if (options_.outgoing) {
+      log::warn("cannot join node \"{}\" at {}: the cluster-secret proofs do not match "
+                "(this node's cluster.secret differs from the peer's)", handshake_.peerName(), conn_->peer());
+    } else {
+      log::warn("refused node \"{}\" at {}: it failed the cluster-secret proof (its cluster.secret differs)",
+                handshake_.peerName(), conn_->peer());
+    }
+    net::netMetrics().rejected("auth_failed");
+    close("auth_failed", /*flush=*/true);
     return false;
   }
   state_ = State::kReady;
@@ -251,12 +258,16 @@ void Channel::reject(std::string_view reason) {
   close(reason);
 }
 
-void Channel::close(std::string_view reason) {
+void Channel::close(std::string_view reason, bool flush) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   if (handshake_timer_) loop().cancel(std::exchange(handshake_timer_, 0));
   if (sweep_timer_) loop().cancel(std::exchange(sweep_timer_, 0));
-  conn_->close(reason);
+  if (flush) {
+    conn_->closeAfterFlush(reason);
+  } else {
+    conn_->close(reason);
+  }
   failAll(Errc::kConnectionLost, std::string(reason));
 }
 

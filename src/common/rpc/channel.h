@@ -38,6 +38,7 @@ struct ChannelOptions {
   std::chrono::milliseconds default_timeout{5000};
   std::chrono::milliseconds handshake_timeout{5000};
   size_t max_frame_bytes = 16u << 20;            // larger frames close the connection
+  bool outgoing = false;                          // we dialled (only changes log wording)
 };
 
 class Channel : public std::enable_shared_from_this<Channel> {
@@ -63,6 +64,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   bool ready() const { return state_ == State::kReady; }
   // True once the peer passed the handshake, even after the channel closed.
   bool authenticated() const { return authenticated_; }
+  // True when the peer's cluster-secret proof failed (the secrets differ).
+  bool authFailed() const { return auth_failed_; }
   const std::string& peerName() const { return peer_name_; }
   // Unique for the life of the process (the connection's id); never reused.
   uint64_t id() const { return conn_->id(); }
@@ -70,7 +73,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   size_t pendingCalls() const { return pending_.size(); }
   EventLoop& loop() { return conn_->loop(); }
   // Fails pending calls with connection_lost and closes the connection.
-  void close(std::string_view reason);
+  // `flush`: send what is queued first (our handshake proof, so the peer
+  // can tell its operator why we left).
+  void close(std::string_view reason, bool flush = false);
 
   Channel(net::TcpConnection::Ptr conn, const Dispatcher& dispatcher, ChannelOptions options);
 
@@ -101,6 +106,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   State state_ = State::kHandshaking;
   std::string peer_name_;
   bool authenticated_ = false;
+  bool auth_failed_ = false;
   std::function<void(const Ptr&)> on_ready_;
   std::function<void(const Ptr&)> on_closed_;
 

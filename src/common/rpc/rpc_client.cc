@@ -2,9 +2,17 @@
 
 namespace polis::rpc {
 
+namespace {
+constexpr std::chrono::milliseconds kAuthFailureHoldOff{5000};
+ChannelOptions withOutgoing(ChannelOptions o) {
+  o.outgoing = true;
+  return o;
+}
+}  // namespace
+
 RpcClient::RpcClient(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host,
                      uint16_t port, net::ConnectionOptions conn_options, net::ReconnectPolicy policy)
-    : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)),
+    : loop_(loop), dispatcher_(dispatcher), options_(withOutgoing(std::move(options))),
       tcp_(loop, std::move(host), port, conn_options, policy) {}
 
 RpcClient::~RpcClient() { stop(); }
@@ -31,6 +39,9 @@ void RpcClient::onConnected(net::TcpConnection::Ptr conn) {
         if (channel_ != c) return;  // an older channel, already replaced
         bool was_ready = c->authenticated();
         channel_.reset();
+        // A peer with another secret will refuse us every time: retry slowly
+        // rather than fill both nodes' logs.
+        if (c->authFailed()) tcp_.holdOff(kAuthFailureHoldOff);
         tcp_.connectionLost();
         if (was_ready && on_lost_) on_lost_();
       });

@@ -1,6 +1,7 @@
 """polis-cluster: the command line over Cluster."""
 
 import argparse
+import signal
 import sys
 import time
 
@@ -13,6 +14,9 @@ EXIT_NOT_UP = 3
 
 
 def main(argv=None):
+    # Die quietly when piped into `head`, like any other command-line tool.
+    # (Children are unaffected: Popen restores default signal dispositions.)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
     try:
         cluster = Cluster(topology.load(args.topology), data_dir=args.data, build_dir=args.build)

@@ -90,14 +90,15 @@ class Cluster:
         rows = []
         for name in self.names():
             e = self.entry(name)
+            running = self.is_running(name)
             member = view.get(name, {})
             rows.append({
                 "name": name,
                 "kind": e.get("role", e["kind"]),
                 "pid": e["pid"],
-                "running": self.is_running(name),
+                "running": running,
                 "ports": _ports_text(e),
-                "state": member.get("state", "-" if e["kind"] != "node" else "not registered"),
+                "state": member.get("state") or self._own_state(e, running),
                 "heartbeat_ms_ago": member.get("last_heartbeat_ms_ago"),
             })
         return rows
@@ -275,6 +276,13 @@ class Cluster:
             except (OSError, ValueError, KeyError):
                 continue
         return {}
+
+    def _own_state(self, entry, running):
+        """What a node the center does not list says about itself (a center never lists itself)."""
+        if entry["kind"] != "node" or not running:
+            return "-"
+        _, state_text = ops.ready(entry["ops_port"])
+        return state_text if entry["role"] == "center" else f"{state_text} (unlisted)"
 
     def _exit_text(self, name):
         popen = self._popens.get(name)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import yaml
 
+from .errors import ClusterError
 from .paths import role_binary
 from .ports import HOST
 
@@ -28,6 +29,9 @@ def node_config(topology, spec, ports, centers, overrides=None):
         config["center"] = {"heartbeat_timeout": topology.heartbeat_timeout}
     merge(config, spec.config)
     merge(config, overrides or {})
+    if config["node"].get("host") != HOST:
+        # A local cluster is reachable from this machine only, whatever the topology says.
+        raise ClusterError(f"{spec.name}: node.host must be {HOST} in a local cluster")
     return config
 
 

@@ -24,6 +24,10 @@ def spawn(argv, log_path, env=None):
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
+        # Logs are appended across restarts; mark where this run begins.
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        log.write(f"--- polis-cluster {stamp}: starting {' '.join(map(str, argv))}\n".encode())
+        log.flush()
         return subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                 close_fds=True)

@@ -134,3 +134,35 @@ def test_sigterm_drains_exits_0_and_leaves_the_registry(make_cluster):
     wait_for(lambda: "lobby-1" not in member_names(cluster.members()), 1, "the center to drop lobby-1")
     wait_for(lambda: "lobby-1" not in member_names(cluster.members("world-1")), 1,
              "world-1's view to drop lobby-1")
+
+
+def test_two_centers_each_hold_the_whole_cluster(make_cluster):
+    cluster = make_cluster({"center": 2, "lobby": 1, "world": 1})
+    cluster.up(timeout=20)
+    nodes = {"lobby-1", "world-1"}
+    centers = [f"127.0.0.1:{cluster.entry(c)['rpc_port']}" for c in ("center-1", "center-2")]
+
+    # Every node registers with both centers and subscribes to both.
+    wait_for(lambda: all(member_states(cluster.members(c)) == {n: "NODE_READY" for n in nodes}
+                         for c in ("center-1", "center-2")), 3, "both centers to list every node")
+    wait_for(lambda: all(sorted(cluster.members(n)["centers"]) == sorted(centers) for n in nodes), 2,
+             "every node to subscribe to both centers")
+
+    # One center dies: the other still knows everyone, and so does every node.
+    cluster.kill("center-1", "KILL")
+    assert cluster.wait_exit("center-1", 5) == -9
+    wait_for(lambda: all(list(cluster.members(n)["centers"]) == [centers[1]] for n in nodes), 2,
+             "nodes to drop the dead center's view")
+    assert member_names(cluster.members("center-2")) == nodes
+    for n in nodes:
+        assert member_names(cluster.members(n)) == nodes
+
+    # A node killed now is still seen to die, through the surviving center.
+    cluster.kill("world-1", "KILL")
+    wait_for(lambda: member_names(cluster.members("lobby-1")) == {"lobby-1"}, 3,
+             "lobby-1 to learn of world-1's death from center-2")
+
+    # The dead center comes back and is complete again within 2 s.
+    cluster.start("center-1", timeout=10)
+    wait_for(lambda: member_names(cluster.members("center-1")) == {"lobby-1"}, 2,
+             "the restarted center-1 to relearn lobby-1")

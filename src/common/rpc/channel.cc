@@ -14,7 +14,15 @@ namespace polis::rpc {
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(10);
+constexpr size_t kMaxIdleBatchBytes = 64u << 10;  // a larger batch buffer is freed once flushed
 enum HandshakeStep : uint16_t { kChallengeStep = 1, kProofStep = 2 };
+
+// Writes the length prefix, header and body: net::kLengthPrefix + frame_size bytes at `p`.
+void writeFrame(unsigned char* p, size_t frame_size, const Header& h, const google::protobuf::MessageLite* body) {
+  net::putU32(p, static_cast<uint32_t>(frame_size));
+  encodeHeader(h, p + net::kLengthPrefix);
+  if (body) body->SerializeWithCachedSizesToArray(p + net::kLengthPrefix + kHeaderSize);
+}
 
 Errc errcFromWire(int32_t code) {
   if (code <= 0 || code > static_cast<int32_t>(Errc::kInternal)) return Errc::kRemote;
@@ -101,21 +109,38 @@ bool Channel::sendFrame(const Header& h, const google::protobuf::MessageLite* bo
   size_t frame_size = kHeaderSize + body_size;
   if (frame_size > options_.max_frame_bytes) return false;
   size_t total = net::kLengthPrefix + frame_size;
-  evbuffer* out = conn_->output();
-  evbuffer_iovec vec;
-  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &vec, 1) < 1) return false;
-  auto* p = static_cast<unsigned char*>(vec.iov_base);
-  net::putU32(p, static_cast<uint32_t>(frame_size));
-  encodeHeader(h, p + net::kLengthPrefix);
-  if (body) body->SerializeWithCachedSizesToArray(p + net::kLengthPrefix + kHeaderSize);
-  vec.iov_len = total;
-  evbuffer_commit_space(out, &vec, 1);
+  if (batching_) {
+    size_t at = batch_.size();
+    batch_.resize(at + total);
+    writeFrame(reinterpret_cast<unsigned char*>(batch_.data() + at), frame_size, h, body);
+  } else {
+    evbuffer* out = conn_->output();
+    evbuffer_iovec vec;
+    if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &vec, 1) < 1) return false;
+    writeFrame(static_cast<unsigned char*>(vec.iov_base), frame_size, h, body);
+    vec.iov_len = total;
+    evbuffer_commit_space(out, &vec, 1);
+  }
   net::netMetrics().frames_out.inc();
   return true;
 }
 
+void Channel::flushBatch() {
+  if (batch_.empty()) return;
+  conn_->send(batch_.data(), batch_.size());  // dropped if the connection is closing
+  batch_.clear();
+  if (batch_.capacity() > kMaxIdleBatchBytes) batch_ = std::string();
+}
+
 void Channel::onData(evbuffer* input) {
   auto self = shared_from_this();  // a handler may drop the owner's reference
+  batching_ = true;
+  readFrames(input);
+  batching_ = false;
+  flushBatch();
+}
+
+void Channel::readFrames(evbuffer* input) {
   net::FrameLimits limits{kHeaderSize, options_.max_frame_bytes};
   while (state_ != State::kClosed) {
     std::string_view frame;
@@ -153,6 +178,7 @@ bool Channel::onFrame(std::string_view frame) {
 }
 
 bool Channel::onHandshakeFrame(const Header& h, std::string_view body) {
+  log::debug("handshake step {} from {} ({} bytes)", h.msg_id, conn_->peer(), body.size());
   if (state_ != State::kHandshaking) {
     reject("handshake_after_ready");
     return false;
@@ -264,6 +290,7 @@ void Channel::close(std::string_view reason, bool flush) {
   if (handshake_timer_) loop().cancel(std::exchange(handshake_timer_, 0));
   if (sweep_timer_) loop().cancel(std::exchange(sweep_timer_, 0));
   if (flush) {
+    flushBatch();  // what this read produced goes out before the close
     conn_->closeAfterFlush(reason);
   } else {
     conn_->close(reason);

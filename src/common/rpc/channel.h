@@ -76,6 +76,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // `flush`: send what is queued first (our handshake proof, so the peer
   // can tell its operator why we left).
   void close(std::string_view reason, bool flush = false);
+  // Drops on_ready / on_closed. An owner going away calls this first: the
+  // channel may outlive it in a handler's or caller's hands, and those
+  // callbacks point into the owner.
+  void detach() {
+    on_ready_ = nullptr;
+    on_closed_ = nullptr;
+  }
 
   Channel(net::TcpConnection::Ptr conn, const Dispatcher& dispatcher, ChannelOptions options);
 
@@ -97,6 +104,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void sweepTimeouts();
   void failAll(Errc code, const std::string& why);
   bool sendFrame(const Header& h, const google::protobuf::MessageLite* body);
+  void readFrames(evbuffer* input);
+  void flushBatch();
   void reject(std::string_view reason);
 
   net::TcpConnection::Ptr conn_;
@@ -115,6 +124,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   TimerId sweep_timer_ = 0;
   TimerId handshake_timer_ = 0;
+  // Frames sent while onData runs are encoded here and handed to the
+  // connection once when it returns: one output append (and one round of
+  // evbuffer callbacks) per read instead of one per reply.
+  std::string batch_;
+  bool batching_ = false;
 };
 
 }  // namespace polis::rpc

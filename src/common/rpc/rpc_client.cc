@@ -25,7 +25,10 @@ void RpcClient::start(std::function<void(const Channel::Ptr&)> on_ready, std::fu
 
 void RpcClient::stop() {
   tcp_.stop();
-  if (auto ch = std::move(channel_)) ch->close("client stopped");
+  if (auto ch = std::move(channel_)) {
+    ch->detach();
+    ch->close("client stopped");
+  }
 }
 
 void RpcClient::onConnected(net::TcpConnection::Ptr conn) {

@@ -7,7 +7,10 @@ RpcServer::RpcServer(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptio
     : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)),
       tcp_(loop, std::move(host), port, conn_options) {}
 
-RpcServer::~RpcServer() { closeAll("server shutting down"); }
+RpcServer::~RpcServer() {
+  for (auto& [raw, ch] : channels_) ch->detach();
+  closeAll("server shutting down");
+}
 
 Result<uint16_t> RpcServer::start() {
   return tcp_.start([this](net::TcpConnection::Ptr conn) { accept(std::move(conn)); });

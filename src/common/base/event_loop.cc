@@ -3,6 +3,7 @@
 #include <event2/thread.h>
 
 #include <cassert>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -13,9 +14,11 @@ namespace {
 constexpr auto kLagProbeInterval = std::chrono::milliseconds(100);
 
 // libevent must know about pthreads before the first event_base is made, or
-// event_active() from another thread is a data race.
-void useThreadsOnce() {
+// event_active() from another thread is a data race. A peer that closes while
+// we write must give EPIPE on that socket, not SIGPIPE for the whole process.
+void initProcessOnce() {
   static const bool ok = [] {
+    std::signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() != 0) {
       std::fprintf(stderr, "polis: evthread_use_pthreads failed\n");
       std::abort();
@@ -42,7 +45,7 @@ struct EventLoop::Timer {
 };
 
 EventLoop::EventLoop() : thread_(std::this_thread::get_id()) {
-  useThreadsOnce();
+  initProcessOnce();
   base_.reset(event_base_new());
   if (!base_) {
     std::fprintf(stderr, "polis: event_base_new failed\n");

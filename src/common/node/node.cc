@@ -77,7 +77,6 @@ int Node::run() {
   sigint_.reset(evsignal_new(loop_.base(), SIGINT, on_signal, this));
   event_add(sigterm_.get(), nullptr);
   event_add(sigint_.get(), nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
   if (standalone_) {
     setState(NODE_READY);
   } else {

@@ -3,6 +3,7 @@
 // generated pure virtual methods.
 #pragma once
 
+#include <coroutine>
 #include <exception>
 #include <utility>
 
@@ -35,9 +36,24 @@ bool parseRequest(Incoming& in, Req& req) {
 
 Error internalError(const MethodInfo& info, std::exception_ptr e);
 
+// The coroutine type of runUnary/runOneway: starts at once and frees its own
+// frame when it ends, like spawn() but without spawn's second coroutine frame
+// (one allocation and one resumption less per call). Their bodies catch
+// everything the handler throws; anything else escaping is logged.
+struct Detached {
+  struct promise_type {
+    Detached get_return_object() noexcept { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { logEscaped(std::current_exception()); }
+  };
+  static void logEscaped(std::exception_ptr e) noexcept;
+};
+
 template <class Svc, class Req, class Resp>
-Task<void> runUnary(Incoming in, Req req, Svc* svc, Task<Result<Resp>> (Svc::*method)(Call&, const Req&)) {
-  Call call(in.channel(), in.method(), in.routeKey());
+Detached runUnary(Incoming in, Req req, Svc* svc, Task<Result<Resp>> (Svc::*method)(Call&, const Req&)) {
+  Call call(in.weakChannel(), in.method(), in.routeKey());
   try {
     Result<Resp> result = co_await (svc->*method)(call, req);
     if (result) {
@@ -51,8 +67,8 @@ Task<void> runUnary(Incoming in, Req req, Svc* svc, Task<Result<Resp>> (Svc::*me
 }
 
 template <class Svc, class Req>
-Task<void> runOneway(Incoming in, Req req, Svc* svc, Task<void> (Svc::*method)(Call&, const Req&)) {
-  Call call(in.channel(), in.method(), in.routeKey());
+Detached runOneway(Incoming in, Req req, Svc* svc, Task<void> (Svc::*method)(Call&, const Req&)) {
+  Call call(in.weakChannel(), in.method(), in.routeKey());
   try {
     co_await (svc->*method)(call, req);
   } catch (...) {
@@ -69,7 +85,7 @@ void bindUnary(HandlerTable& table, const MethodInfo& info, Svc* svc,
   table.add(info, [svc, method](Incoming&& in) {
     Req req;
     if (!detail::parseRequest(in, req)) return;
-    spawn(detail::runUnary<Svc, Req, Resp>(std::move(in), std::move(req), svc, method));
+    detail::runUnary<Svc, Req, Resp>(std::move(in), std::move(req), svc, method);
   });
 }
 
@@ -79,7 +95,7 @@ void bindOneway(HandlerTable& table, const MethodInfo& info, Svc* svc,
   table.add(info, [svc, method](Incoming&& in) {
     Req req;
     if (!detail::parseRequest(in, req)) return;
-    spawn(detail::runOneway<Svc, Req>(std::move(in), std::move(req), svc, method));
+    detail::runOneway<Svc, Req>(std::move(in), std::move(req), svc, method);
   });
 }
 

@@ -117,6 +117,21 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
 }
 }  // namespace detail
 
+// The return type of a fire-and-forget coroutine: it starts at once and frees
+// its own frame when it ends. Bodies should catch what they can handle; an
+// exception that still escapes is logged, never propagated into the event
+// callback that happened to resume the coroutine.
+struct Detached {
+  struct promise_type {
+    Detached get_return_object() noexcept { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { logEscaped(std::current_exception()); }
+  };
+  static void logEscaped(std::exception_ptr e) noexcept;
+};
+
 // Starts `task` now; the frame is destroyed when it finishes. An exception that
 // escapes the task is handed to `on_exception` (default: logged and dropped).
 void spawn(Task<void> task, std::function<void(std::exception_ptr)> on_exception = {});

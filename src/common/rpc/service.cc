@@ -15,14 +15,4 @@ Error internalError(const MethodInfo& info, std::exception_ptr e) {
   return Error{Errc::kInternal, std::string(info.name) + " failed on the serving node"};
 }
 
-void Detached::logEscaped(std::exception_ptr e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::error("request task failed: {}", ex.what());
-  } catch (...) {
-    log::error("request task failed with a non-standard exception");
-  }
-}
-
 }  // namespace polis::rpc::detail

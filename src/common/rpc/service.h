@@ -36,21 +36,8 @@ bool parseRequest(Incoming& in, Req& req) {
 
 Error internalError(const MethodInfo& info, std::exception_ptr e);
 
-// The coroutine type of runUnary/runOneway: starts at once and frees its own
-// frame when it ends, like spawn() but without spawn's second coroutine frame
-// (one allocation and one resumption less per call). Their bodies catch
-// everything the handler throws; anything else escaping is logged.
-struct Detached {
-  struct promise_type {
-    Detached get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { logEscaped(std::current_exception()); }
-  };
-  static void logEscaped(std::exception_ptr e) noexcept;
-};
-
+// runUnary/runOneway are Detached coroutines (base/task.h) rather than Tasks
+// passed to spawn(): one coroutine frame per call instead of two.
 template <class Svc, class Req, class Resp>
 Detached runUnary(Incoming in, Req req, Svc* svc, Task<Result<Resp>> (Svc::*method)(Call&, const Req&)) {
   Call call(in.weakChannel(), in.method(), in.routeKey());

@@ -80,7 +80,7 @@ def mariadb_entry(data_dir, spec, port):
     argv = [system_tool("mariadbd"), "--no-defaults", f"--datadir={datadir}", f"--socket={sock}",
             f"--port={port}", f"--bind-address={HOST}", f"--pid-file={home / 'mariadbd.pid'}",
             f"--log-error={home / 'error.log'}", "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_unicode_ci"]
+            "--collation-server=utf8mb4_unicode_ci", "--skip-name-resolve"]
     if os.geteuid() == 0:
         argv.append("--user=root")  # mariadbd refuses to run as root without it
     argv += spec.args
@@ -122,7 +122,10 @@ def mariadb_prepare(entry):
         shutil.rmtree(datadir)  # never completed, so it holds no user data
     datadir.mkdir(parents=True)
     argv = [system_tool("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}",
-            "--auth-root-authentication-method=normal", "--skip-test-db"]
+            "--auth-root-authentication-method=normal", "--skip-test-db",
+            # A minimal machine may not resolve its own hostname (or even
+            # localhost); grants by IP need no lookup.
+            "--skip-name-resolve"]
     if os.geteuid() == 0:
         argv.append("--user=root")
     log = Path(entry["log"])

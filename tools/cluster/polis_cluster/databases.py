@@ -124,8 +124,9 @@ def mariadb_prepare(entry):
     argv = [system_tool("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}",
             "--auth-root-authentication-method=normal", "--skip-test-db",
             # A minimal machine may not resolve its own hostname (or even
-            # localhost); grants by IP need no lookup.
-            "--skip-name-resolve"]
+            # localhost: a bare chroot has no /etc/hosts). Grants by IP need no
+            # lookup, and --force skips only install-db's resolveip check.
+            "--skip-name-resolve", "--force"]
     if os.geteuid() == 0:
         argv.append("--user=root")
     log = Path(entry["log"])

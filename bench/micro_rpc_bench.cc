@@ -78,10 +78,12 @@ void BM_DispatchEcho(benchmark::State& state) {
   std::string frame;
   encodeFrame(makeRequest(static_cast<size_t>(state.range(0))), 1, frame);
   std::string_view body = std::string_view(frame).substr(polis::net::kLengthPrefix + rpc::kHeaderSize);
+  rpc::Dispatcher dispatcher;
   uint32_t id = 0;
   for (auto _ : state) {
     const rpc::HandlerEntry* entry = shared->find(900);
-    entry->handler(rpc::Incoming(std::weak_ptr<rpc::Channel>(), shared, *entry, ++id, 0, body));
+    entry->handler(rpc::Incoming(std::weak_ptr<rpc::Channel>(), shared, *entry, ++id, 0, body,
+                                 dispatcher.inflightCounter()));
   }
 }
 BENCHMARK(BM_DispatchEcho)->Arg(64)->Arg(1024);

@@ -191,9 +191,9 @@ Task<void> Node::waitForQuiet() {
   for (auto& hook : drain_hooks_) hook([hooks_left] { --*hooks_left; });
   rpc_server_.stopAccepting();
   auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
-  while (*hooks_left > 0 || rpc::inflightCalls().load() > 0) {
+  while (*hooks_left > 0 || dispatcher_.inflight() > 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      log::warn("drain timeout: {} hooks and {} calls still running", *hooks_left, rpc::inflightCalls().load());
+      log::warn("drain timeout: {} hooks and {} calls still running", *hooks_left, dispatcher_.inflight());
       break;
     }
     co_await sleepFor(loop_, kDrainPoll);

@@ -21,7 +21,7 @@ struct Endpoint {
 struct NodeConfig {
   std::string role;
   std::string name;               // unique in the cluster, e.g. "lobby-1"
-  std::string host;               // bound and advertised (numeric IP)
+  std::string host = "127.0.0.1";  // bound and advertised (numeric IP)
   uint16_t rpc_port = 0;          // node-to-node listener; 0 = any free port
   uint16_t ops_port = 0;          // /healthz /readyz /metrics; 0 = any free port
   uint32_t weight = 100;          // load-balancing weight

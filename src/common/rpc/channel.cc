@@ -235,7 +235,8 @@ void Channel::onRequest(const Header& h, std::string_view body) {
     return;
   }
   uint32_t call_id = h.kind == Kind::kRequest ? h.call_id : 0;
-  entry->handler(Incoming(weak_from_this(), std::move(table), *entry, call_id, h.route_key, body));
+  entry->handler(Incoming(weak_from_this(), std::move(table), *entry, call_id, h.route_key, body,
+                          dispatcher_.inflightCounter()));
 }
 
 void Channel::onReply(const Header& h, std::string_view body) {

@@ -7,6 +7,7 @@
 // on that loop.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,13 +44,21 @@ class HandlerTable {
 
 class Dispatcher {
  public:
+  using Counter = std::shared_ptr<std::atomic<int64_t>>;
+
   Dispatcher() : table_(std::make_shared<const HandlerTable>()) {}
   // Replaces the table; calls already dispatched finish on the old one.
   void install(std::shared_ptr<const HandlerTable> table) { table_ = std::move(table); }
   std::shared_ptr<const HandlerTable> table() const { return table_; }
 
+  // Requests dispatched from here and not yet answered (a draining node waits
+  // for zero). Shared so that an Incoming outliving the dispatcher stays safe.
+  int64_t inflight() const { return inflight_->load(std::memory_order_relaxed); }
+  const Counter& inflightCounter() const { return inflight_; }
+
  private:
   std::shared_ptr<const HandlerTable> table_;
+  Counter inflight_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 }  // namespace polis::rpc

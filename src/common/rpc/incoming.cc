@@ -8,14 +8,17 @@
 namespace polis::rpc {
 
 Incoming::Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const HandlerTable> table,
-                   const HandlerEntry& entry, uint32_t call_id, uint64_t route_key, std::string_view body)
-    : channel_(std::move(channel)), table_(std::move(table)), entry_(&entry), call_id_(call_id),
-      route_key_(route_key), body_(body), started_(std::chrono::steady_clock::now()) {
+                   const HandlerEntry& entry, uint32_t call_id, uint64_t route_key, std::string_view body,
+                   std::shared_ptr<std::atomic<int64_t>> inflight)
+    : channel_(std::move(channel)), table_(std::move(table)), inflight_(std::move(inflight)), entry_(&entry),
+      call_id_(call_id), route_key_(route_key), body_(body), started_(std::chrono::steady_clock::now()) {
   inflightCalls().fetch_add(1, std::memory_order_relaxed);
+  inflight_->fetch_add(1, std::memory_order_relaxed);
 }
 
 Incoming::Incoming(Incoming&& other) noexcept
-    : channel_(std::move(other.channel_)), table_(std::move(other.table_)), entry_(other.entry_),
+    : channel_(std::move(other.channel_)), table_(std::move(other.table_)), inflight_(std::move(other.inflight_)),
+      entry_(other.entry_),
       call_id_(other.call_id_), route_key_(other.route_key_), body_(other.body_), started_(other.started_),
       live_(std::exchange(other.live_, false)) {}
 
@@ -61,6 +64,7 @@ void Incoming::finish(bool success) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   entry_->stats->record(success, seconds);
   inflightCalls().fetch_sub(1, std::memory_order_relaxed);
+  inflight_->fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace polis::rpc

@@ -5,6 +5,7 @@
 // table it came from alive (so a hot swap cannot pull a handler out from under it).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -25,8 +26,10 @@ struct HandlerEntry;
 
 class Incoming {
  public:
+  // `inflight` counts this call until it is answered (the dispatcher's counter).
   Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const HandlerTable> table, const HandlerEntry& entry,
-           uint32_t call_id, uint64_t route_key, std::string_view body);
+           uint32_t call_id, uint64_t route_key, std::string_view body,
+           std::shared_ptr<std::atomic<int64_t>> inflight);
   Incoming(Incoming&& other) noexcept;
   Incoming& operator=(Incoming&&) = delete;
   Incoming(const Incoming&) = delete;
@@ -50,6 +53,7 @@ class Incoming {
 
   std::weak_ptr<Channel> channel_;
   std::shared_ptr<const HandlerTable> table_;
+  std::shared_ptr<std::atomic<int64_t>> inflight_;
   const HandlerEntry* entry_;
   uint32_t call_id_;
   uint64_t route_key_;

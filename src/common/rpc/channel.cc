@@ -281,7 +281,7 @@ void Channel::sweepTimeouts() {
 
 void Channel::reject(std::string_view reason) {
   net::netMetrics().rejected(reason);
-  log::warn("closing connection from {} (node \"{}\"): {}", conn_->peer(), handshake_.peerName(), reason);
+  log::warn("closing connection with {} (node \"{}\"): {}", conn_->peer(), handshake_.peerName(), reason);
   close(reason);
 }
 

@@ -14,6 +14,7 @@ namespace polis {
 namespace {
 
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr auto kFlushTimeout = std::chrono::milliseconds(1000);
 
 net::ConnectionOptions connectionOptions(const NodeConfig& c) {
   return net::ConnectionOptions{c.high_water_bytes};
@@ -180,7 +181,13 @@ Task<void> Node::drainSequence() {
     }
     link->stop();
   }
-  rpc_server_.closeAll("node stopped");
+  // Replies finished during the drain may still be queued: let them leave
+  // before the loop (and with it every socket) stops.
+  rpc_server_.closeAll("node stopped", /*flush=*/true);
+  auto flush_deadline = std::chrono::steady_clock::now() + kFlushTimeout;
+  while (rpc_server_.channelCount() > 0 && std::chrono::steady_clock::now() < flush_deadline) {
+    co_await sleepFor(loop_, kDrainPoll);
+  }
   loop_.quit();
 }
 

@@ -1,5 +1,7 @@
 #include "rpc/rpc_server.h"
 
+#include <vector>
+
 namespace polis::rpc {
 
 RpcServer::RpcServer(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host,
@@ -8,8 +10,11 @@ RpcServer::RpcServer(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptio
       tcp_(loop, std::move(host), port, conn_options) {}
 
 RpcServer::~RpcServer() {
-  for (auto& [raw, ch] : channels_) ch->detach();
-  closeAll("server shutting down");
+  // Detached channels no longer call back into this server; close them here.
+  for (auto& [raw, ch] : channels_) {
+    ch->detach();
+    ch->close("server shutting down");
+  }
 }
 
 Result<uint16_t> RpcServer::start() {
@@ -28,10 +33,11 @@ void RpcServer::accept(net::TcpConnection::Ptr conn) {
   channels_.emplace(ch.get(), ch);
 }
 
-void RpcServer::closeAll(std::string_view reason) {
-  auto channels = std::move(channels_);
-  channels_.clear();
-  for (auto& [raw, ch] : channels) ch->close(reason);
+void RpcServer::closeAll(std::string_view reason, bool flush) {
+  std::vector<Channel::Ptr> channels;
+  channels.reserve(channels_.size());
+  for (auto& [raw, ch] : channels_) channels.push_back(ch);
+  for (auto& ch : channels) ch->close(reason, flush);
 }
 
 }  // namespace polis::rpc

@@ -28,7 +28,9 @@ class RpcServer {
 
   Result<uint16_t> start();
   void stopAccepting() { tcp_.stopAccepting(); }
-  void closeAll(std::string_view reason);
+  // Closes every channel; with `flush`, replies already queued go out first.
+  // Channels leave channelCount() once their connections have finished closing.
+  void closeAll(std::string_view reason, bool flush = false);
   size_t channelCount() const { return channels_.size(); }
   uint16_t port() const { return tcp_.port(); }
 

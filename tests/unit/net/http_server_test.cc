@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include "support/loopback_socket.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,17 +18,11 @@ namespace {
 // Sends `request` to 127.0.0.1:port and returns everything the server sends
 // back until it closes the connection (requests say "Connection: close").
 std::string roundTrip(uint16_t port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return "connect failed";
-  }
+  int fd = testing::connectLoopback(port, [](int s) {
+    timeval timeout{5, 0};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  });
+  if (fd < 0) return "connect failed";
   // The server may answer and close before it has read everything (oversize
   // requests), so a failed send is not an error here.
   for (size_t sent = 0; sent < request.size();) {

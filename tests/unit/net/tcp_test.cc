@@ -15,6 +15,7 @@
 #include "net/tcp_client.h"
 #include "net/tcp_server.h"
 #include "support/loop_runner.h"
+#include "support/loopback_socket.h"
 
 namespace polis::net {
 namespace {
@@ -187,18 +188,10 @@ TEST_F(TcpTest, CloseAfterFlushWithNothingQueuedClosesAtOnce) {
 // A connected socket that never reads: the kernel buffers fill, then our
 // output queue grows until the high-water mark closes the connection.
 int connectNonReadingSocket(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  int small = 4096;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+  return testing::connectLoopback(port, [](int s) {
+    int small = 4096;
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  });
 }
 
 TEST_F(TcpTest, PeerThatNeverReadsIsClosedAtTheHighWaterMark) {

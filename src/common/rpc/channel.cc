@@ -71,8 +71,13 @@ void Channel::call(const MethodInfo& info, const google::protobuf::MessageLite& 
   }
   auto now = std::chrono::steady_clock::now();
   auto timeout = options.timeout.count() > 0 ? options.timeout : options_.default_timeout;
-  pending_.emplace(id, PendingCall{&info, std::move(done), now});
+  pending_.emplace(id, PendingCall{&info, std::move(done), now, now + timeout});
   deadlines_.emplace(now + timeout, id);
+  // The sweep runs only while calls wait: an idle channel costs no wakeups.
+  if (!sweep_timer_) {
+    std::weak_ptr<Channel> weak = weak_from_this();
+    sweep_timer_ = loop().runEvery(kSweepInterval, [weak] { if (auto c = weak.lock()) c->sweepTimeouts(); });
+  }
 }
 
 Result<void> Channel::notify(const MethodInfo& info, const google::protobuf::MessageLite& msg, uint64_t route_key) {
@@ -217,8 +222,6 @@ bool Channel::onHandshakeFrame(const Header& h, std::string_view body) {
   authenticated_ = true;
   peer_name_ = handshake_.peerName();
   loop().cancel(std::exchange(handshake_timer_, 0));
-  std::weak_ptr<Channel> weak = weak_from_this();
-  sweep_timer_ = loop().runEvery(kSweepInterval, [weak] { if (auto c = weak.lock()) c->sweepTimeouts(); });
   if (on_ready_) on_ready_(shared_from_this());
   return state_ != State::kClosed;
 }
@@ -247,6 +250,7 @@ void Channel::onReply(const Header& h, std::string_view body) {
   }
   PendingCall call = std::move(it->second);
   pending_.erase(it);
+  compactDeadlines();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - call.sent_at).count();
   if (h.kind == Kind::kResponse) {
     clientStats(*call.info).record(true, seconds);
@@ -276,7 +280,22 @@ void Channel::sweepTimeouts() {
     call.done(Error{Errc::kTimeout, std::string(call.info->name) + " to " + peer_name_ + " timed out"});
     if (state_ == State::kClosed) return;
   }
-  if (pending_.empty()) deadlines_ = {};
+  if (pending_.empty()) {
+    deadlines_ = {};
+    if (sweep_timer_) loop().cancel(std::exchange(sweep_timer_, 0));
+  }
+}
+
+// Answered calls leave their deadline in the heap (removing from the middle of
+// a heap is not possible); under steady pipelining the heap would hold every
+// call of the last timeout period. Rebuild it from the pending calls once it
+// is mostly stale.
+void Channel::compactDeadlines() {
+  if (deadlines_.size() <= 2 * pending_.size() + 1024) return;
+  std::vector<Deadline> live;
+  live.reserve(pending_.size());
+  for (const auto& [id, call] : pending_) live.emplace_back(call.deadline, id);
+  deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
 }
 
 void Channel::reject(std::string_view reason) {

@@ -71,6 +71,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint64_t id() const { return conn_->id(); }
   const std::string& peerAddress() const { return conn_->peer(); }
   size_t pendingCalls() const { return pending_.size(); }
+  // Timeout bookkeeping entries, answered ones included (bounded; for tests).
+  size_t deadlineEntries() const { return deadlines_.size(); }
   EventLoop& loop() { return conn_->loop(); }
   // Fails pending calls with connection_lost and closes the connection.
   // `flush`: send what is queued first (our handshake proof, so the peer
@@ -92,6 +94,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
     const MethodInfo* info;
     ResponseCallback done;
     std::chrono::steady_clock::time_point sent_at;
+    std::chrono::steady_clock::time_point deadline;
   };
   using Deadline = std::pair<std::chrono::steady_clock::time_point, uint32_t>;
 
@@ -102,6 +105,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void onReply(const Header& h, std::string_view body);
   void onConnectionClosed(std::string_view reason);
   void sweepTimeouts();
+  void compactDeadlines();
   void failAll(Errc code, const std::string& why);
   bool sendFrame(const Header& h, const google::protobuf::MessageLite* body);
   void readFrames(evbuffer* input);

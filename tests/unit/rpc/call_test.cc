@@ -115,6 +115,28 @@ TEST_F(RpcCallTest, ThousandPipelinedCallsAllCompleteWithTheirOwnPayloads) {
   EXPECT_EQ(client->channel()->pendingCalls(), 0u);
 }
 
+TEST_F(RpcCallTest, TimeoutBookkeepingStaysBoundedUnderSteadyPipelining) {
+  // A window of 100 calls kept full for 20000 calls: answered calls must not
+  // pile up in the deadline heap for the whole timeout period.
+  constexpr int kWindow = 100, kTotal = 20000;
+  auto s = stub();
+  int sent = 0, completed = 0, failed = 0;
+  size_t most_entries = 0;
+  std::function<void()> sendOne = [&] {
+    ++sent;
+    s.Echo(echoMsg("w"), [&](Result<EchoMsg> r) {
+      ++completed;
+      if (!r.ok()) ++failed;
+      most_entries = std::max(most_entries, client->channel()->deadlineEntries());
+      if (sent < kTotal) sendOne();
+    });
+  };
+  for (int i = 0; i < kWindow; ++i) sendOne();
+  ASSERT_TRUE(runUntil(loop, [&] { return completed == kTotal; }, 20s)) << completed << " of " << kTotal;
+  EXPECT_EQ(failed, 0);
+  EXPECT_LE(most_entries, static_cast<size_t>(2 * kWindow + 1024 + 1));
+}
+
 TEST_F(RpcCallTest, ManyCoroutineCallersInterleave) {
   constexpr int kCallers = 50;
   impl.delay = 5ms;  // every handler suspends, so all are in flight together

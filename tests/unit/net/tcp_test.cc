@@ -62,8 +62,22 @@ class TcpTest : public ::testing::Test {
     return port.ok() ? *port : 0;
   }
 
+  // Starts `server`, dials it with `client`, and returns once both ends are
+  // up: the dialling end in `near`, the accepted end in server_peers[0].
+  bool connectPair(ConnectionOptions server_options = {}) {
+    server = std::make_unique<TcpServer>(loop, "127.0.0.1", 0, server_options);
+    port = listen(*server);
+    client = std::make_unique<TcpClient>(loop, "127.0.0.1", port);
+    client->connect([this](TcpConnection::Ptr c) { near.start(std::move(c)); });
+    return runUntil(loop, [&] { return near.conn && server_peers.size() == 1; });
+  }
+
   EventLoop loop;  // first: outlives every connection below
   std::vector<std::unique_ptr<Peer>> server_peers;
+  Peer near;
+  std::unique_ptr<TcpServer> server;
+  std::unique_ptr<TcpClient> client;
+  uint16_t port = 0;
 };
 
 TEST_F(TcpTest, ServerBindsAnEphemeralPort) {
@@ -81,12 +95,7 @@ TEST_F(TcpTest, ListenOnANonNumericHostFailsWithAClearError) {
 }
 
 TEST_F(TcpTest, DataFlowsBothWays) {
-  TcpServer server(loop, "127.0.0.1", 0);
-  uint16_t port = listen(server);
-  TcpClient client(loop, "127.0.0.1", port);
-  Peer near;
-  client.connect([&](TcpConnection::Ptr c) { near.start(std::move(c)); });
-  ASSERT_TRUE(runUntil(loop, [&] { return near.conn && server_peers.size() == 1; }));
+  ASSERT_TRUE(connectPair());
 
   near.send("ping from client");
   ASSERT_TRUE(runUntil(loop, [&] { return server_peers[0]->received.size() >= 16; }));
@@ -149,12 +158,7 @@ TEST_F(TcpTest, CloseInsideDataCallbackDefersTeardown) {
 }
 
 TEST_F(TcpTest, CloseAfterFlushDeliversQueuedBytesFirst) {
-  TcpServer server(loop, "127.0.0.1", 0);
-  uint16_t port = listen(server);
-  TcpClient client(loop, "127.0.0.1", port);
-  Peer near;
-  client.connect([&](TcpConnection::Ptr c) { near.start(std::move(c)); });
-  ASSERT_TRUE(runUntil(loop, [&] { return near.conn && server_peers.size() == 1; }));
+  ASSERT_TRUE(connectPair());
 
   // More than the socket buffers hold, so most of it is still queued when
   // closeAfterFlush is called.
@@ -173,12 +177,7 @@ TEST_F(TcpTest, CloseAfterFlushDeliversQueuedBytesFirst) {
 }
 
 TEST_F(TcpTest, CloseAfterFlushWithNothingQueuedClosesAtOnce) {
-  TcpServer server(loop, "127.0.0.1", 0);
-  uint16_t port = listen(server);
-  TcpClient client(loop, "127.0.0.1", port);
-  Peer near;
-  client.connect([&](TcpConnection::Ptr c) { near.start(std::move(c)); });
-  ASSERT_TRUE(runUntil(loop, [&] { return near.conn && server_peers.size() == 1; }));
+  ASSERT_TRUE(connectPair());
   server_peers[0]->conn->closeAfterFlush("idle");
   EXPECT_TRUE(server_peers[0]->conn->closing());
   ASSERT_TRUE(runUntil(loop, [&] { return near.closes > 0 && server_peers[0]->closes > 0; }));
@@ -230,12 +229,7 @@ TEST_F(TcpTest, ReadingPeerBelowTheMarkIsNotClosed) {
   uint64_t before = slow_closes.value();
   ConnectionOptions options;
   options.high_water_bytes = 1 << 20;
-  TcpServer server(loop, "127.0.0.1", 0, options);
-  uint16_t port = listen(server);
-  TcpClient client(loop, "127.0.0.1", port);
-  Peer near;
-  client.connect([&](TcpConnection::Ptr c) { near.start(std::move(c)); });
-  ASSERT_TRUE(runUntil(loop, [&] { return near.conn && server_peers.size() == 1; }));
+  ASSERT_TRUE(connectPair(options));
   std::string chunk(16 * 1024, 'r');
   for (int i = 0; i < 20; ++i) server_peers[0]->send(chunk);  // 320 KiB, under the mark
   ASSERT_TRUE(runUntil(loop, [&] { return near.received.size() >= 20 * chunk.size(); }));

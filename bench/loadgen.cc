@@ -2,7 +2,7 @@
 //
 // N connections on one libevent loop (one thread). Every request is a valid
 // Polis RPC request frame (u32 BE length, 16-byte header kind=request,
-// msg_id 900 Echo.Echo, a fresh call_id, body = a serialized EchoMsg), copied
+// msg_id of Echo.Echo, a fresh call_id, body = a serialized EchoMsg), copied
 // from one pre-encoded template with only the call_id patched in. The bare
 // echo server sends the same bytes back; the RPC server sends a response frame
 // with the same call_id. Either way the generator matches replies by call_id.
@@ -29,6 +29,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,7 @@
 #include "latency_histogram.h"
 #include "base/libevent_handles.h"
 #include "net/frame_codec.h"
-#include "polis/bench.pb.h"
+#include "polis/bench.polis.h"
 #include "polis/common.pb.h"
 #include "rpc/handshake.h"
 #include "rpc/header.h"
@@ -44,9 +45,7 @@
 namespace polis::bench {
 namespace {
 
-constexpr uint16_t kEchoMsgId = 900;
-constexpr uint16_t kChallengeStep = 1;
-constexpr uint16_t kProofStep = 2;
+constexpr uint16_t kEchoMsgId = gen::Echo::kEcho.id;
 constexpr size_t kMaxFrame = 1u << 20;
 constexpr size_t kReadChunk = 256u << 10;
 
@@ -61,14 +60,7 @@ uint64_t nowNs() {
   return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
 }
 
-std::string encodeFrame(const rpc::Header& h, const std::string& body) {
-  std::string frame(net::kLengthPrefix + rpc::kHeaderSize + body.size(), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(frame.data());
-  net::putU32(p, static_cast<uint32_t>(rpc::kHeaderSize + body.size()));
-  rpc::encodeHeader(h, p + net::kLengthPrefix);
-  frame.replace(net::kLengthPrefix + rpc::kHeaderSize, body.size(), body);
-  return frame;
-}
+using rpc::encodeFrame;
 
 struct Config {
   std::string server;  // "echo" or "rpc"
@@ -156,7 +148,7 @@ class LoadGen {
 };
 
 Connection::Connection(LoadGen& gen, int fd, bool handshake) : gen_(gen), fd_(fd), in_(kReadChunk) {
-  if (handshake) handshake_ = std::make_unique<rpc::Handshake>(gen.config().secret, "bench-loadgen");
+  if (handshake) handshake_ = std::make_unique<rpc::Handshake>(gen.config().secret, rpc::Side::kDial);
   uint32_t ring = std::bit_ceil(static_cast<uint32_t>(gen.config().depth)) * 2;
   mask_ = ring - 1;
   sent_at_.assign(ring, 0);
@@ -172,7 +164,7 @@ void Connection::start() {
     gen_.onReady();
     return;
   }
-  queue(encodeFrame(rpc::Header{rpc::Kind::kHandshake, kChallengeStep, 0, 0},
+  queue(encodeFrame(rpc::Header{rpc::Kind::kHandshake, rpc::kChallengeStep, 0, 0},
                     handshake_->challenge().SerializeAsString()));
   flush();
 }
@@ -247,20 +239,30 @@ void Connection::onFrame(const rpc::Header& h, std::string_view body, uint64_t n
 
 void Connection::onHandshake(const rpc::Header& h, std::string_view body) {
   if (!handshake_ || ready_) fatal("unexpected handshake frame");
-  if (h.msg_id == kChallengeStep) {
+  if (h.msg_id == rpc::kChallengeStep) {
     Challenge challenge;
-    if (!challenge.ParseFromArray(body.data(), static_cast<int>(body.size()))) fatal("bad challenge");
-    queue(encodeFrame(rpc::Header{rpc::Kind::kHandshake, kProofStep, 0, 0},
-                      handshake_->answer(challenge).SerializeAsString()));
+    std::optional<Proof> proof;
+    if (!challenge.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
+        !(proof = handshake_->answer(challenge))) {
+      fatal("bad challenge");
+    }
+    queue(encodeFrame(rpc::Header{rpc::Kind::kHandshake, rpc::kProofStep, 0, 0}, proof->SerializeAsString()));
     flush();
     return;
   }
-  Proof proof;
-  if (!proof.ParseFromArray(body.data(), static_cast<int>(body.size())) || !handshake_->verify(proof)) {
-    fatal("the server failed the cluster-secret proof (wrong secret?)");
+  if (h.msg_id == rpc::kProofStep) {
+    Proof proof;
+    if (!proof.ParseFromArray(body.data(), static_cast<int>(body.size())) || !handshake_->verify(proof)) {
+      fatal("the server failed the cluster-secret proof (wrong secret?)");
+    }
+    Identity identity;
+    identity.set_node("bench-loadgen");
+    queue(encodeFrame(rpc::Header{rpc::Kind::kHandshake, rpc::kIdentityStep, 0, 0}, identity.SerializeAsString()));
+    flush();
+    return;
   }
-  // Our proof went out when the server's challenge arrived, before this frame:
-  // the server reads it before any request we send from now on.
+  // The server's identity comes once it has verified our proof; our own
+  // identity went out before any request we send from now on.
   ready_ = true;
   gen_.onReady();
 }

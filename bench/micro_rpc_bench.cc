@@ -31,14 +31,14 @@ EchoMsg makeRequest(size_t payload) {
   return msg;
 }
 
-// Length prefix + header + body, as Channel::sendFrame lays it out.
+constexpr uint16_t kEchoId = polis::gen::Echo::kEcho.id;
+
+// Length prefix + header + body, with the writer Channel::sendFrame uses.
 void encodeFrame(const EchoMsg& msg, uint32_t call_id, std::string& out) {
   size_t body = msg.ByteSizeLong();
-  out.resize(polis::net::kLengthPrefix + rpc::kHeaderSize + body);
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  polis::net::putU32(p, static_cast<uint32_t>(rpc::kHeaderSize + body));
-  rpc::encodeHeader(rpc::Header{rpc::Kind::kRequest, 900, call_id, 0}, p + polis::net::kLengthPrefix);
-  msg.SerializeWithCachedSizesToArray(p + polis::net::kLengthPrefix + rpc::kHeaderSize);
+  out.resize(rpc::wireSize(body));
+  rpc::writeFrame(reinterpret_cast<unsigned char*>(out.data()), rpc::Header{rpc::Kind::kRequest, kEchoId, call_id, 0},
+                  &msg, body);
 }
 
 void BM_EncodeFrame(benchmark::State& state) {
@@ -81,7 +81,7 @@ void BM_DispatchEcho(benchmark::State& state) {
   rpc::Dispatcher dispatcher;
   uint32_t id = 0;
   for (auto _ : state) {
-    const rpc::HandlerEntry* entry = shared->find(900);
+    const rpc::HandlerEntry* entry = shared->find(kEchoId);
     entry->handler(rpc::Incoming(std::weak_ptr<rpc::Channel>(), shared, *entry, ++id, 0, body,
                                  dispatcher.inflightCounter()));
   }

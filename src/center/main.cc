@@ -8,7 +8,6 @@
 int main(int argc, char** argv) {
   using namespace polis;
   center::CenterOptions options;
-  std::unique_ptr<center::RegistryService> service;
   RoleSpec spec;
   spec.role = "center";
   spec.summary = "registry and health: nodes register, heartbeat and report load; subscribers get the membership";
@@ -20,14 +19,14 @@ int main(int argc, char** argv) {
   };
   spec.setup = [&](Node& node) -> Result<void> {
     options.heartbeat = node.config().heartbeat;
-    service = std::make_unique<center::RegistryService>(node.loop(), node.config().name, options);
-    node.addService(*service);
-    node.rpcServer().onChannelClosed([&](const rpc::Channel::Ptr& ch) { service->channelClosed(*ch); });
-    node.ops().route("/members", [&](const net::HttpRequest&) {
-      auto body = center::membersJson(*service, node.config().name).dump() + "\n";
+    auto& service = node.adopt(std::make_unique<center::RegistryService>(node.loop(), node.config().name, options));
+    node.addService(service);
+    node.rpcServer().onChannelClosed([&service](const rpc::Channel::Ptr& ch) { service.channelClosed(*ch); });
+    node.ops().route("/members", [&service, &node](const net::HttpRequest&) {
+      auto body = center::membersJson(service, node.config().name).dump() + "\n";
       return net::HttpResponse{200, "application/json", body};
     });
-    service->start();
+    service.start();
     return {};
   };
   return runNode(spec, argc, argv);

@@ -15,15 +15,15 @@ MembershipDiff Registry::nextDiff() {
   return diff;
 }
 
-std::optional<MembershipDiff> Registry::upsert(const NodeInfo& info, uint64_t owner) {
-  auto diff = nextDiff();
+Result<std::optional<MembershipDiff>> Registry::upsert(const NodeInfo& info, uint64_t owner,
+                                                      const std::string& address) {
   auto it = nodes_.find(info.name());
   if (it != nodes_.end() && it->second.owner != owner) {
-    // A newer registration under the same name wins: the old process is
-    // almost always dead (a quick restart), and its connection will close.
-    log::warn("node {} registered again from a new connection; replacing the old registration", info.name());
-    by_owner_.erase(it->second.owner);
+    return Error{Errc::kAlreadyExists, "node name \"" + info.name() + "\" is held by a live node at " +
+                                           (it->second.address.empty() ? "another connection" : it->second.address) +
+                                           "; two nodes must not share a name"};
   }
+  auto diff = nextDiff();
   if (auto prev = by_owner_.find(owner); prev != by_owner_.end() && prev->second != info.name()) {
     // One connection, one node: a registration under a new name replaces the old one.
     nodes_.erase(prev->second);
@@ -33,11 +33,12 @@ std::optional<MembershipDiff> Registry::upsert(const NodeInfo& info, uint64_t ow
   Entry& e = nodes_[info.name()];
   e.info = info;
   e.owner = owner;
+  e.address = address;
   e.last_seen = now_();
   by_owner_[owner] = info.name();
   load_dirty_.erase(info.name());
   *diff.add_upserted() = info;
-  return diff;
+  return std::optional<MembershipDiff>(std::move(diff));
 }
 
 bool Registry::heartbeat(uint64_t owner, const NodeLoad& load) {
@@ -68,8 +69,16 @@ std::optional<MembershipDiff> Registry::removeOwner(uint64_t owner) {
   return removeNames({it->second});
 }
 
-std::optional<MembershipDiff> Registry::evictSilent(Clock::duration timeout) {
+std::optional<MembershipDiff> Registry::evictSilent(Clock::duration timeout, Clock::duration interval) {
   auto now = now_();
+  auto previous = std::exchange(last_evict_check_, now);
+  if (previous && now - *previous > 2 * interval) {
+    auto stall = now - *previous - interval;
+    log::warn("the center did not run for {} ms; not counting that against the nodes",
+              std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
+    for (auto& [name, e] : nodes_) e.last_seen = std::min(now, e.last_seen + stall);
+    return std::nullopt;
+  }
   std::set<std::string> silent;
   for (const auto& [name, e] : nodes_) {
     if (now - e.last_seen > timeout) silent.insert(name);

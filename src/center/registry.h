@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "base/result.h"
 #include "polis/registry.pb.h"
 
 namespace polis::center {
@@ -26,14 +27,22 @@ class Registry {
   Registry(std::string center_name, uint64_t incarnation, Now now = Clock::now);
 
   // Every mutation returns the diff to publish, or nullopt when nothing changed.
-  // `owner` identifies the connection the node registered over.
-  std::optional<MembershipDiff> upsert(const NodeInfo& info, uint64_t owner);
+  // `owner` identifies the connection the node registered over, `address`
+  // is where it came from (for messages). A name another connection holds is
+  // refused (kAlreadyExists, naming the holder's address): two live processes
+  // with one name would otherwise take it from each other on every heartbeat.
+  // The holder's connection closing, or its heartbeats stopping, frees the name.
+  Result<std::optional<MembershipDiff>> upsert(const NodeInfo& info, uint64_t owner, const std::string& address = {});
   // False when `owner` has no registered node (it must register again).
   bool heartbeat(uint64_t owner, const NodeLoad& load);
   std::optional<MembershipDiff> setState(uint64_t owner, NodeState state);
   std::optional<MembershipDiff> removeOwner(uint64_t owner);
-  // Removes nodes silent for longer than `timeout`.
-  std::optional<MembershipDiff> evictSilent(Clock::duration timeout);
+  // Removes nodes silent for longer than `timeout`. Meant to run every
+  // `interval`: a call that comes far later than that means the center
+  // itself did not run (stopped, starved), while the nodes' heartbeats wait
+  // unread in its sockets. That gap is not held against the nodes: their
+  // silence clocks move forward by it and nobody is evicted this round.
+  std::optional<MembershipDiff> evictSilent(Clock::duration timeout, Clock::duration interval);
   // Load reports since the last flush, as one diff (loads change every
   // heartbeat, so they are batched rather than pushed one by one).
   std::optional<MembershipDiff> flushLoads();
@@ -48,6 +57,7 @@ class Registry {
   struct Entry {
     NodeInfo info;
     uint64_t owner;
+    std::string address;
     Clock::time_point last_seen;
   };
   MembershipDiff nextDiff();
@@ -60,6 +70,7 @@ class Registry {
   std::map<std::string, Entry> nodes_;
   std::map<uint64_t, std::string> by_owner_;
   std::set<std::string> load_dirty_;
+  std::optional<Clock::time_point> last_evict_check_;
 };
 
 }  // namespace polis::center

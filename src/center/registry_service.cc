@@ -3,6 +3,8 @@
 #include <random>
 
 #include "base/log.h"
+#include "base/log_throttle.h"
+#include "base/metrics.h"
 
 namespace polis::center {
 namespace {
@@ -17,7 +19,9 @@ Error notRegistered() { return Error{Errc::kInvalidArgument, "this connection ha
 }  // namespace
 
 RegistryService::RegistryService(EventLoop& loop, std::string center_name, CenterOptions options)
-    : loop_(loop), center_name_(center_name), options_(options), registry_(center_name, randomIncarnation()) {}
+    : loop_(loop), center_name_(center_name), options_(options), registry_(center_name, randomIncarnation()),
+      evictions_(metrics::Registry::global().counter("polis_center_evictions_total",
+                                                     "Nodes evicted for not heartbeating within the timeout.")) {}
 
 RegistryService::~RegistryService() {
   if (evict_timer_) loop_.cancel(evict_timer_);
@@ -26,8 +30,12 @@ RegistryService::~RegistryService() {
 
 void RegistryService::start() {
   // Check for silence four times per timeout so eviction lands within 1.25x of it.
-  evict_timer_ = loop_.runEvery(options_.heartbeat_timeout / 4,
-                                [this] { publish(registry_.evictSilent(options_.heartbeat_timeout)); });
+  auto interval = options_.heartbeat_timeout / 4;
+  evict_timer_ = loop_.runEvery(interval, [this, interval] {
+    auto diff = registry_.evictSilent(options_.heartbeat_timeout, interval);
+    if (diff) evictions_.inc(static_cast<uint64_t>(diff->removed_size()));
+    publish(diff);
+  });
   flush_timer_ = loop_.runEvery(options_.heartbeat, [this] { publish(registry_.flushLoads()); });
 }
 
@@ -59,8 +67,15 @@ Task<Result<RegisterAck>> RegistryService::Register(Call& call, const RegisterRe
   if (n.name().empty() || n.role().empty() || n.name().size() > 128 || n.role().size() > 64) {
     co_return Error{Errc::kInvalidArgument, "a node needs a name (<=128 chars) and a role (<=64 chars)"};
   }
+  auto diff = registry_.upsert(n, ch->id(), ch->peerAddress());
+  if (!diff) {
+    if (auto note = log::throttle("duplicate name " + n.name())) {
+      log::warn("refused a registration from {}: {}{}", ch->peerAddress(), diff.error().message, *note);
+    }
+    co_return diff.error();
+  }
   log::info("registered {} ({}) at {}", n.name(), n.role(), n.host());
-  publish(registry_.upsert(n, ch->id()));
+  publish(*diff);
   RegisterAck ack;
   ack.set_center(center_name_);
   ack.set_heartbeat_ms(static_cast<uint32_t>(options_.heartbeat.count()));

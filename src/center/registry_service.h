@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "base/event_loop.h"
+#include "base/metrics.h"
 #include "center/registry.h"
 #include "polis/registry.polis.h"
 #include "rpc/channel.h"
@@ -45,6 +46,7 @@ class RegistryService final : public gen::Registry::Service {
   CenterOptions options_;
   Registry registry_;
   std::map<uint64_t, std::weak_ptr<rpc::Channel>> subscribers_;  // by channel id
+  metrics::Counter& evictions_;
   TimerId evict_timer_ = 0;
   TimerId flush_timer_ = 0;
 };

@@ -102,9 +102,12 @@ def test_node_with_wrong_secret_is_refused(make_cluster):
     cluster.add_node("lobby-rogue", "lobby", overrides={"cluster": {"secret": "not-the-cluster-secret!"}},
                      wait=False)
 
-    refusal = re.compile(r'refused node "lobby-rogue".*failed the cluster-secret proof')
+    refusal = re.compile(r"refused a peer at 127\.0\.0\.1:\d+: it failed the cluster-secret proof")
     center_log = cluster.log_path("center-1")
     wait_for(lambda: refusal.search(center_log.read_text()), 5, "the center to log the refusal")
+    rogue_log = cluster.log_path("lobby-rogue")
+    wait_for(lambda: "cluster-secret proofs do not match" in rogue_log.read_text(), 5,
+             "the rogue node to log why it cannot join")
 
     # Several heartbeats (200 ms) of retries must not get it in. (Whether a
     # refused node keeps retrying or gives up and exits is its own choice.)
@@ -116,6 +119,9 @@ def test_node_with_wrong_secret_is_refused(make_cluster):
             ready, why = ops.ready(cluster.ops_port("lobby-rogue"))
             assert not ready, why
         time.sleep(0.1)
+    # Names cross only after the secret is proven: neither side learnt the other's.
+    assert "lobby-rogue" not in center_log.read_text()
+    assert "center-1" not in rogue_log.read_text().split("starting", 1)[-1]
 
 
 def test_sigterm_drains_exits_0_and_leaves_the_registry(make_cluster):

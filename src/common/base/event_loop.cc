@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <utility>
 
+#include "base/guard.h"
+#include "base/loop_clock.h"
+
 namespace polis {
 namespace {
 
@@ -58,7 +61,21 @@ EventLoop::~EventLoop() {
   // Timers and the wakeup event must go before the base they live in.
   timers_.clear();
   retired_timers_.clear();
+  dropPosted();
   wakeup_.reset();
+}
+
+// Destroying queued work can queue more (a closure holding the last reference
+// to a connection whose destructor posts): drain until nothing is left.
+void EventLoop::dropPosted() {
+  while (true) {
+    std::vector<std::function<void()>> work;
+    {
+      std::lock_guard lock(mutex_);
+      work.swap(posted_);
+    }
+    if (work.empty()) return;
+  }
 }
 
 void EventLoop::assertInLoopThread() const {
@@ -91,14 +108,6 @@ void EventLoop::post(std::function<void()> fn) {
   if (wake) event_active(wakeup_.get(), 0, 0);
 }
 
-void EventLoop::dispatch(std::function<void()> fn) {
-  if (inLoopThread()) {
-    fn();
-  } else {
-    post(std::move(fn));
-  }
-}
-
 void EventLoop::onWakeup(evutil_socket_t, short, void* arg) {
   static_cast<EventLoop*>(arg)->runPosted();
 }
@@ -111,7 +120,8 @@ void EventLoop::runPosted() {
     wakeup_pending_ = false;
   }
   retired_timers_.clear();
-  for (auto& fn : work) fn();
+  loop_clock::refresh();
+  for (auto& fn : work) guarded("posted task", fn);
 }
 
 TimerId EventLoop::runAfter(Duration delay, std::function<void()> fn) {
@@ -159,7 +169,8 @@ void EventLoop::onTimer(evutil_socket_t, short, void* arg) {
     loop->timers_.erase(it);
     loop->post([] {});
   }
-  timer->fn();
+  loop_clock::refresh();
+  guarded("timer", timer->fn);
 }
 
 void EventLoop::probeLag() {

@@ -2,7 +2,9 @@
 //
 // Threads: construct and run() on the same thread (the loop thread). post()
 // and quit() are safe from any thread; everything else is loop-thread only
-// (methods assert it). Timers and posted work run on the loop thread.
+// (methods assert it). Timers and posted work run on the loop thread, each
+// behind an exception boundary (base/guard.h) and with the loop clock
+// (base/loop_clock.h) refreshed.
 #pragma once
 
 #include <atomic>
@@ -36,9 +38,8 @@ class EventLoop {
   void quit();
 
   // Queues `fn` to run on the loop thread on a later turn (never inline).
+  // Work still queued when the loop is destroyed is dropped, not run.
   void post(std::function<void()> fn);
-  // Runs `fn` now when called on the loop thread, else post()s it.
-  void dispatch(std::function<void()> fn);
 
   TimerId runAfter(Duration delay, std::function<void()> fn);
   TimerId runEvery(Duration interval, std::function<void()> fn);
@@ -59,6 +60,7 @@ class EventLoop {
   static void onWakeup(evutil_socket_t, short, void* arg);
   TimerId addTimer(Duration delay, bool repeat, std::function<void()> fn);
   void runPosted();
+  void dropPosted();
   void probeLag();
 
   std::thread::id thread_;

@@ -1,5 +1,8 @@
 #include "base/result.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace polis {
 
 std::string_view errcName(Errc code) {
@@ -14,9 +17,17 @@ std::string_view errcName(Errc code) {
     case Errc::kUnavailable: return "unavailable";
     case Errc::kInvalidArgument: return "invalid_argument";
     case Errc::kInternal: return "internal";
+    case Errc::kAlreadyExists: return "already_exists";
   }
   return "unknown";
 }
+
+namespace detail {
+void badResultAccess(const char* what, const Error* error) {
+  std::fprintf(stderr, "polis: %s%s%s\n", what, error ? ": " : "", error ? error->describe().c_str() : "");
+  std::abort();
+}
+}  // namespace detail
 
 std::string Error::describe() const {
   std::string out(errcName(code));

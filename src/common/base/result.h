@@ -2,7 +2,6 @@
 // reason the caller should handle (RPC, config, decoding); no exceptions.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,9 +20,18 @@ enum class Errc : int {
   kUnavailable = 7,     // no connection, or the node is draining
   kInvalidArgument = 8,
   kInternal = 9,        // a handler broke (threw); logged on the serving side
+  kAlreadyExists = 10,  // e.g. a node name another live node holds
 };
+inline constexpr Errc kLastErrc = Errc::kAlreadyExists;  // codes above it from the wire read as kRemote
 
 std::string_view errcName(Errc code);
+
+struct Error;
+namespace detail {
+// Called on value() of an error or error() of a value: a broken invariant,
+// so it aborts with the error it found, in every build type.
+[[noreturn]] void badResultAccess(const char* what, const Error* error);
+}  // namespace detail
 
 struct Error {
   Errc code = Errc::kInternal;
@@ -44,17 +52,23 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & { check(); return std::get<0>(v_); }
+  const T& value() const& { check(); return std::get<0>(v_); }
+  T&& value() && { check(); return std::get<0>(std::move(v_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const Error& error() const {
+    if (ok()) detail::badResultAccess("error() of a Result that holds a value", nullptr);
+    return std::get<1>(v_);
+  }
 
  private:
+  void check() const {
+    if (!ok()) detail::badResultAccess("value() of a Result that holds an error", &std::get<1>(v_));
+  }
   std::variant<T, Error> v_;
 };
 
@@ -67,7 +81,10 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
+  const Error& error() const {
+    if (ok_) detail::badResultAccess("error() of a Result<void> that is ok", nullptr);
+    return error_;
+  }
 
  private:
   Error error_;

@@ -1,161 +1,168 @@
 #include "net/http_server.h"
 
-#include <arpa/inet.h>
+#include <event2/buffer.h>
 #include <fmt/format.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <exception>
-#include <memory>
 
 #include "base/log.h"
+#include "base/log_throttle.h"
 
 namespace polis::net {
 namespace {
 
-std::string_view methodName(evhttp_cmd_type command) {
-  switch (command) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-  }
-  return "UNKNOWN";
-}
+constexpr size_t kHighWaterBytes = 8u << 20;  // far above any /metrics page
 
 const char* reasonPhrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return status < 400 ? "OK" : "Error";
   }
 }
 
-HttpRequest toRequest(evhttp_request* raw) {
-  HttpRequest request;
-  request.method = methodName(evhttp_request_get_command(raw));
-  if (const evhttp_uri* uri = evhttp_request_get_evhttp_uri(raw)) {
-    const char* path = evhttp_uri_get_path(uri);
-    const char* query = evhttp_uri_get_query(uri);
-    request.path = path && *path ? path : "/";
-    request.query = query ? query : "";
-  }
-  evbuffer* input = evhttp_request_get_input_buffer(raw);
-  request.body.resize(evbuffer_get_length(input));
-  evbuffer_copyout(input, request.body.data(), request.body.size());
-  return request;
-}
-
-void sendResponse(evhttp_request* raw, const HttpResponse& response) {
-  evkeyvalq* headers = evhttp_request_get_output_headers(raw);
-  evhttp_add_header(headers, "Content-Type", response.content_type.c_str());
-  evbuffer_add(evhttp_request_get_output_buffer(raw), response.body.data(), response.body.size());
-  evhttp_send_reply(raw, response.status, reasonPhrase(response.status), nullptr);
-}
-
-std::string errnoText(int err) { return std::strerror(err); }
+HttpResponse plain(int status, std::string body) { return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)}; }
 
 }  // namespace
 
+struct HttpServer::Connection {
+  TcpConnection::Ptr conn;
+  TimerId idle_timer = 0;
+  size_t head_scanned = 0;  // bytes searched for the end of the head without finding it
+  bool done = false;        // answered with Connection: close; ignore further bytes
+};
+
 HttpServer::HttpServer(EventLoop& loop, std::string host, uint16_t port)
-    : loop_(loop), host_(std::move(host)), port_(port) {}
+    : loop_(loop),
+      tcp_(loop, std::move(host), port, ConnectionOptions{kHighWaterBytes},
+           ListenerOptions{kMaxConnections, "ops"}) {}
 
-HttpServer::~HttpServer() = default;
-
-void HttpServer::route(std::string path, Handler handler) {
-  routes_[std::move(path)] = std::move(handler);
+HttpServer::~HttpServer() {
+  for (auto& [id, c] : connections_) {
+    if (c->idle_timer) loop_.cancel(c->idle_timer);
+    c->conn->close("ops server stopped");
+  }
 }
 
-// Binds the socket ourselves (rather than evhttp_bind_socket) so a failure
-// reports the exact errno of the call that failed.
-Result<int> HttpServer::listenSocket() {
-  std::string where = fmt::format("{}:{}", host_, port_);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  std::string service = std::to_string(port_);
-  if (int rc = getaddrinfo(host_.empty() ? nullptr : host_.c_str(), service.c_str(), &hints, &found)) {
-    return Error(Errc::kUnavailable, fmt::format("http {}: cannot resolve host: {}", where, gai_strerror(rc)));
-  }
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, freeaddrinfo);
-  int fd = socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, found->ai_protocol);
-  if (fd < 0) return Error(Errc::kUnavailable, fmt::format("http {}: socket: {}", where, errnoText(errno)));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
-    int err = errno;
-    close(fd);
-    return Error(Errc::kUnavailable, fmt::format("http {}: cannot listen: {}", where, errnoText(err)));
-  }
-  return fd;
-}
+void HttpServer::route(std::string path, Handler handler) { routes_[std::move(path)] = std::move(handler); }
 
 Result<uint16_t> HttpServer::start() {
-  loop_.assertInLoopThread();
-  auto fd = listenSocket();
-  if (!fd) return fd.error();
-  sockaddr_storage bound{};
-  socklen_t length = sizeof bound;
-  getsockname(*fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  auto port = tcp_.start([this](TcpConnection::Ptr conn) { accept(std::move(conn)); });
+  if (!port) return Error(port.error().code, "http " + port.error().message);
+  return port;
+}
 
-  http_.reset(evhttp_new(loop_.base()));
-  // The listener closes the socket when it is freed (with http_); backlog 0: already listening.
-  evconnlistener* listener = evconnlistener_new(loop_.base(), nullptr, nullptr,
-                                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, *fd);
-  if (!http_ || !listener || !evhttp_bind_listener(http_.get(), listener)) {
-    if (listener) evconnlistener_free(listener);
-    else close(*fd);
-    http_.reset();
-    return Error(Errc::kInternal, fmt::format("http {}:{}: libevent setup failed", host_, port_));
+void HttpServer::accept(TcpConnection::Ptr conn) {
+  auto c = std::make_unique<Connection>();
+  c->conn = conn;
+  uint64_t id = conn->id();
+  Connection& ref = *c;
+  connections_.emplace(id, std::move(c));
+  // The connection's callbacks find the state by id: after forget() they
+  // find nothing, and once the server is gone they do nothing.
+  std::weak_ptr<bool> alive = alive_;
+  conn->start(
+      [this, id, alive](evbuffer* input) {
+        if (alive.expired()) return;
+        if (auto it = connections_.find(id); it != connections_.end()) onData(*it->second, input);
+      },
+      [this, id, alive](const TcpConnection::Ptr&, std::string_view) {
+        if (!alive.expired()) forget(id);
+      });
+  armIdleTimer(ref);
+}
+
+void HttpServer::forget(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (it->second->idle_timer) loop_.cancel(it->second->idle_timer);
+  connections_.erase(it);
+}
+
+// A connection with no complete request for kTimeoutSeconds is closed: the
+// whole of a slow request (headers dribbled a byte at a time) counts.
+void HttpServer::armIdleTimer(Connection& c) {
+  if (c.idle_timer) loop_.cancel(c.idle_timer);
+  std::weak_ptr<TcpConnection> weak = c.conn;
+  c.idle_timer = loop_.runAfter(std::chrono::seconds(kTimeoutSeconds), [this, weak] {
+    auto conn = weak.lock();
+    if (!conn) return;
+    auto it = connections_.find(conn->id());
+    if (it != connections_.end()) it->second->idle_timer = 0;
+    conn->close("idle timeout");
+  });
+}
+
+// True once the input holds a whole request head. Searches only bytes not
+// searched before, so a head sent a byte at a time costs linear time.
+bool HttpServer::headComplete(Connection& c, evbuffer* input) {
+  size_t length = evbuffer_get_length(input);
+  evbuffer_ptr from;
+  evbuffer_ptr_set(input, &from, c.head_scanned > 3 ? c.head_scanned - 3 : 0, EVBUFFER_PTR_SET);
+  evbuffer_ptr found = evbuffer_search(input, "\r\n\r\n", 4, &from);
+  if (found.pos >= 0) return true;
+  c.head_scanned = length;
+  return false;
+}
+
+void HttpServer::onData(Connection& c, evbuffer* input) {
+  HttpLimits limits{kMaxHeadersBytes, kMaxBodyBytes};
+  while (!c.done && evbuffer_get_length(input) > 0) {
+    if (!headComplete(c, input) && evbuffer_get_length(input) <= limits.max_head) return;
+    size_t available = std::min(evbuffer_get_length(input), limits.max_head + 4 + limits.max_body);
+    auto* bytes = evbuffer_pullup(input, static_cast<ev_ssize_t>(available));
+    HttpRequest request;
+    size_t consumed = 0;
+    auto parsed = parseHttpRequest(std::string_view(reinterpret_cast<const char*>(bytes), available), limits,
+                                   request, consumed);
+    if (parsed == HttpParse::kNeedMore) return;
+    if (parsed != HttpParse::kDone) {
+      int status = httpStatusFor(parsed);
+      if (auto note = log::throttle("ops http bad request")) {
+        log::warn("ops http: refused a request from {} with {}{}", c.conn->peer(), status, *note);
+      }
+      respond(c, request, plain(status, std::string(reasonPhrase(status)) + "\n"), false);
+      return;
+    }
+    evbuffer_drain(input, consumed);
+    c.head_scanned = 0;
+    respond(c, request, dispatch(request), request.keep_alive);
+    if (!c.done) armIdleTimer(c);
   }
-  evhttp_set_max_headers_size(http_.get(), kMaxHeadersBytes);
-  evhttp_set_max_body_size(http_.get(), kMaxBodyBytes);
-  evhttp_set_timeout(http_.get(), kTimeoutSeconds);
-  evhttp_set_gencb(http_.get(), &HttpServer::onRequest, this);
-  return port_;
 }
 
-void HttpServer::onRequest(evhttp_request* request, void* self) {
-  static_cast<HttpServer*>(self)->handle(request);
-}
-
-void HttpServer::handle(evhttp_request* raw) {
-  HttpRequest request = toRequest(raw);
+HttpResponse HttpServer::dispatch(const HttpRequest& request) {
   auto route = routes_.find(request.path);
-  if (route == routes_.end()) {
-    sendResponse(raw, HttpResponse{404, "text/plain; charset=utf-8", "not found\n"});
-    return;
-  }
-  // Exceptions must not unwind through libevent's C frames.
-  HttpResponse response;
+  if (route == routes_.end()) return plain(404, "not found\n");
   try {
-    response = route->second(request);
+    return route->second(request);
   } catch (const std::exception& e) {
     log::error("http {} {}: handler threw: {}", request.method, request.path, e.what());
-    response = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"};
   } catch (...) {
     log::error("http {} {}: handler threw a non-exception", request.method, request.path);
-    response = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"};
   }
-  sendResponse(raw, response);
+  return plain(500, "internal error\n");
+}
+
+void HttpServer::respond(Connection& c, const HttpRequest& request, const HttpResponse& response, bool keep_alive) {
+  std::string head = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
+                                 response.status, reasonPhrase(response.status), response.content_type,
+                                 response.body.size(), keep_alive ? "keep-alive" : "close");
+  c.conn->send(head.data(), head.size());
+  if (request.method != "HEAD") c.conn->send(response.body.data(), response.body.size());
+  if (!keep_alive) {
+    c.done = true;
+    c.conn->closeAfterFlush("response sent");
+  }
 }
 
 }  // namespace polis::net

@@ -1,32 +1,30 @@
 // HttpServer: a small HTTP/1.1 server for a node's ops port (/healthz,
-// /readyz, /metrics), built on libevent's evhttp.
+// /readyz, /metrics, ...), on the same TcpServer as the RPC port.
 //
-// Not for players or untrusted heavy traffic: requests are capped (8 KiB of
-// headers, 64 KiB of body, 10 s timeout) and handlers run inline on the loop.
+// Not for players or untrusted heavy traffic, but safe to expose to them:
+// requests are capped (8 KiB of request line and headers, 64 KiB of body), a
+// connection without a complete request for 10 s is closed, at most 64
+// connections are open at once (more wait in the backlog), and handlers run
+// inline on the loop. Keep-alive and pipelined requests are served in order.
 //
 // Threads: loop-thread only. start(), route() and the destructor run on the
 // loop's thread, and handlers are called there. Destroy the server before its
-// EventLoop. Handlers must not throw; if one does, the client gets a 500 and
-// the error is logged.
+// EventLoop. A handler that throws gives the client a 500 and is logged.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "base/event_loop.h"
-#include "base/libevent_handles.h"
 #include "base/result.h"
+#include "net/http_parser.h"
+#include "net/tcp_server.h"
 
 namespace polis::net {
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query, not percent-decoded
-  std::string query;   // after '?', not decoded; empty if none
-  std::string body;
-};
 
 struct HttpResponse {
   int status = 200;
@@ -41,6 +39,7 @@ class HttpServer {
   static constexpr size_t kMaxHeadersBytes = 8 * 1024;
   static constexpr size_t kMaxBodyBytes = 64 * 1024;
   static constexpr int kTimeoutSeconds = 10;
+  static constexpr size_t kMaxConnections = 64;
 
   // Port 0 binds any free port; port() tells which after start().
   HttpServer(EventLoop& loop, std::string host, uint16_t port);
@@ -52,18 +51,24 @@ class HttpServer {
   Result<uint16_t> start();
   // Exact path match; requests for other paths get 404.
   void route(std::string path, Handler handler);
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return tcp_.port(); }
+  size_t connectionCount() const { return connections_.size(); }
 
  private:
-  static void onRequest(evhttp_request* request, void* self);
-  void handle(evhttp_request* request);
-  Result<int> listenSocket();
+  struct Connection;
+  void accept(TcpConnection::Ptr conn);
+  void onData(Connection& c, evbuffer* input);
+  bool headComplete(Connection& c, evbuffer* input);
+  void respond(Connection& c, const HttpRequest& request, const HttpResponse& response, bool keep_alive);
+  HttpResponse dispatch(const HttpRequest& request);
+  void armIdleTimer(Connection& c);
+  void forget(uint64_t id);
 
   EventLoop& loop_;
-  std::string host_;
-  uint16_t port_;
+  TcpServer tcp_;
   std::map<std::string, Handler, std::less<>> routes_;
-  EvhttpPtr http_;  // owns the listening socket and every open connection
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // watched weakly by connection callbacks
 };
 
 }  // namespace polis::net

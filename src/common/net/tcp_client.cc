@@ -1,10 +1,9 @@
 #include "net/tcp_client.h"
 
 #include <utility>
-#include <algorithm>
 
 #include "base/log.h"
-#include "net/tcp_server.h"
+#include "base/log_throttle.h"
 
 namespace polis::net {
 
@@ -24,37 +23,53 @@ void TcpClient::connect(ConnectedCallback on_connected) {
 void TcpClient::stop() {
   stopped_ = true;
   if (retry_timer_) loop_.cancel(std::exchange(retry_timer_, 0));
+  if (connect_timer_) loop_.cancel(std::exchange(connect_timer_, 0));
   dialing_.reset();
 }
 
 void TcpClient::dial() {
   retry_timer_ = 0;
   if (stopped_) return;
-  socklen_t len = 0;
-  auto addr = parseEndpoint(host_, port_, len);
+  auto addr = numericAddress(host_, port_);
   if (!addr) {
     log::error("cannot dial {}: {}", endpoint(), addr.error().message);
     return;
   }
   dialing_.reset(bufferevent_socket_new(loop_.base(), -1, BEV_OPT_CLOSE_ON_FREE));
   bufferevent_setcb(dialing_.get(), nullptr, nullptr, &TcpClient::onConnectEvent, this);
-  if (bufferevent_socket_connect(dialing_.get(), reinterpret_cast<sockaddr*>(&*addr), static_cast<int>(len)) != 0) {
+  if (bufferevent_socket_connect(dialing_.get(), const_cast<sockaddr*>(addr->get()), static_cast<int>(addr->length)) !=
+      0) {
     dialing_.reset();
     scheduleRetry();
+    return;
   }
+  connect_timer_ = loop_.runAfter(policy_.connect_timeout, [this] {
+    connect_timer_ = 0;
+    if (auto note = log::throttle("connect timeout " + endpoint())) {
+      log::warn("connecting to {} timed out after {} ms; retrying{}", endpoint(), policy_.connect_timeout.count(),
+                *note);
+    }
+    dialing_.reset();  // a timer callback, not the bufferevent's own: freeing it here is fine
+    scheduleRetry();
+  });
 }
 
 void TcpClient::onConnectEvent(bufferevent*, short what, void* arg) {
   auto* self = static_cast<TcpClient*>(arg);
+  if (self->connect_timer_) self->loop_.cancel(std::exchange(self->connect_timer_, 0));
   if (!(what & BEV_EVENT_CONNECTED)) {
-    // Freeing the bufferevent inside its own callback is not allowed: defer.
-    self->loop_.post([bev = std::make_shared<BufferEventPtr>(std::move(self->dialing_))] {});
-    self->scheduleRetry();
+    self->dialFailed();
     return;
   }
   auto conn = std::make_shared<TcpConnection>(self->loop_, std::move(self->dialing_), self->endpoint(),
                                               self->options_);
   self->on_connected_(std::move(conn));
+}
+
+void TcpClient::dialFailed() {
+  // Freeing the bufferevent inside its own callback is not allowed: defer.
+  loop_.post([bev = std::make_shared<BufferEventPtr>(std::move(dialing_))] {});
+  scheduleRetry();
 }
 
 void TcpClient::connectionLost() {

@@ -1,6 +1,8 @@
 // TcpClient: keeps one outgoing connection to host:port up. It dials, hands
 // each established connection to on_connected, and after a close or a failed
-// dial retries with capped exponential backoff until stop().
+// dial retries with capped exponential backoff until stop(). A dial that has
+// not connected within ReconnectPolicy::connect_timeout is abandoned and
+// retried (a peer host that drops SYNs would otherwise hold it for minutes).
 // Threads: loop-thread only. Destroying the client stops retrying; an
 // established connection lives on with whoever holds its Ptr.
 #pragma once
@@ -14,6 +16,7 @@
 
 #include "base/event_loop.h"
 #include "base/libevent_handles.h"
+#include "net/endpoint.h"
 #include "net/tcp_connection.h"
 
 namespace polis::net {
@@ -21,6 +24,7 @@ namespace polis::net {
 struct ReconnectPolicy {
   std::chrono::milliseconds initial{50};
   std::chrono::milliseconds max{500};
+  std::chrono::milliseconds connect_timeout{3000};
 };
 
 class TcpClient {
@@ -42,11 +46,12 @@ class TcpClient {
   // The next dial waits at least `delay` (e.g. after the peer refused us).
   void holdOff(std::chrono::milliseconds delay) { backoff_ = std::max(backoff_, delay); }
   void stop();
-  std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
+  std::string endpoint() const { return Endpoint{host_, port_}.str(); }
 
  private:
   static void onConnectEvent(bufferevent*, short what, void* arg);
   void dial();
+  void dialFailed();
   void scheduleRetry();
 
   EventLoop& loop_;
@@ -58,6 +63,7 @@ class TcpClient {
   BufferEventPtr dialing_;
   std::chrono::milliseconds backoff_;
   TimerId retry_timer_ = 0;
+  TimerId connect_timer_ = 0;
   bool stopped_ = false;
 };
 

@@ -4,10 +4,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
+#include "base/guard.h"
 #include "base/log.h"
+#include "base/loop_clock.h"
 #include "net/net_metrics.h"
 
 namespace polis::net {
@@ -36,10 +39,17 @@ std::string formatAddress(const sockaddr* addr) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
+std::string hostPart(std::string_view address) {
+  if (address.starts_with('[')) {
+    auto end = address.find(']');
+    return std::string(address.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+  }
+  return std::string(address.substr(0, address.rfind(':')));
+}
+
 TcpConnection::TcpConnection(EventLoop& loop, BufferEventPtr bev, std::string peer, ConnectionOptions options)
     : loop_(loop), bev_(std::move(bev)), peer_(std::move(peer)), options_(options), id_(nextConnectionId()) {
-  int one = 1;
-  setsockopt(bufferevent_getfd(bev_.get()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  applySocketOptions();
   evbuffer_add_cb(output(), &TcpConnection::onOutputChanged, this);
   auto& m = netMetrics();
   m.connections.add(1);
@@ -48,6 +58,24 @@ TcpConnection::TcpConnection(EventLoop& loop, BufferEventPtr bev, std::string pe
 
 TcpConnection::~TcpConnection() {
   netMetrics().connections.add(-1);
+}
+
+void TcpConnection::applySocketOptions() {
+  int fd = bufferevent_getfd(bev_.get());
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto timeout = options_.dead_peer_timeout;
+  if (timeout.count() <= 0) return;
+  // Probe after half the timeout of silence, three probes in the other half.
+  int idle = std::max<int>(1, static_cast<int>(timeout.count() / 2000));
+  int interval = std::max<int>(1, static_cast<int>(timeout.count() / 6000));
+  int probes = 3;
+  auto user_timeout = static_cast<unsigned>(timeout.count());
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
 }
 
 void TcpConnection::start(DataCallback on_data, CloseCallback on_close) {
@@ -63,13 +91,30 @@ void TcpConnection::send(const void* data, size_t size) {
   evbuffer_add(output(), data, size);
 }
 
+void TcpConnection::pauseReading() {
+  if (closing_ || reading_paused_) return;
+  reading_paused_ = true;
+  bufferevent_disable(bev_.get(), EV_READ);
+}
+
+void TcpConnection::resumeReading() {
+  if (closing_ || flushing_ || !reading_paused_) return;
+  reading_paused_ = false;
+  bufferevent_enable(bev_.get(), EV_READ);
+}
+
 void TcpConnection::onRead(bufferevent*, void* arg) {
   auto* self = static_cast<TcpConnection*>(arg);
   Ptr keep = self->shared_from_this();  // the handler may drop the last other reference
-  evbuffer* input = bufferevent_get_input(self->bev_.get());
+  loop_clock::refresh();
+  evbuffer* input = self->input();
   size_t length = evbuffer_get_length(input);
   netMetrics().bytes_in.inc(length - self->input_seen_);
-  if (!self->closing_ && self->on_data_) self->on_data_(input);
+  if (!self->closing_ && self->on_data_) {
+    if (!guarded("connection read callback", [&] { self->on_data_(input); })) {
+      self->close("read callback failed");
+    }
+  }
   self->input_seen_ = evbuffer_get_length(input);
 }
 
@@ -123,9 +168,10 @@ void TcpConnection::finishClose() {
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   evutil_closesocket(bufferevent_getfd(bev_.get()));
   bufferevent_setfd(bev_.get(), -1);
+  admission_slot_.reset();
   auto on_close = std::move(on_close_);
   on_data_ = nullptr;
-  if (on_close) on_close(shared_from_this(), close_reason_);
+  if (on_close) guarded("connection close callback", [&] { on_close(shared_from_this(), close_reason_); });
 }
 
 }  // namespace polis::net

@@ -2,9 +2,18 @@
 // authenticated channel up; on every (re)connect registers and subscribes to
 // membership; heartbeats with the node's load; re-registers when the center
 // says it does not know us (it restarted or evicted us).
+//
+// A center that stops answering (a stalled process, a half-open connection)
+// is declared lost after `heartbeat_misses` heartbeat intervals without any
+// answer: its view of the membership is dropped at once (so nodes only it
+// still lists vanish from ours), the channel is closed and the link dials
+// again with backoff, registering anew once the center answers.
+// polis_center_connected{center} and polis_center_heartbeat_misses_total /
+// polis_center_lost_total{center} show it on /metrics.
 // Threads: loop-thread only.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +26,10 @@
 
 namespace polis {
 
+namespace metrics {
+class Counter;
+}
+
 class CenterLink {
  public:
   struct Hooks {
@@ -24,16 +37,22 @@ class CenterLink {
     std::function<NodeLoad()> load;      // sampled for each heartbeat
     std::function<void()> registered;    // after each successful registration
   };
+  struct Timing {
+    std::chrono::milliseconds heartbeat{1000};
+    uint32_t misses = 3;
+  };
 
-  CenterLink(EventLoop& loop, const rpc::Dispatcher& dispatcher, rpc::ChannelOptions options, Endpoint center,
-             std::chrono::milliseconds heartbeat, Membership& membership, Hooks hooks);
+  CenterLink(EventLoop& loop, const rpc::Dispatcher& dispatcher, rpc::ChannelOptions options, net::Endpoint center,
+             net::ConnectionOptions connection, net::ReconnectPolicy reconnect, Timing timing,
+             Membership& membership, Hooks hooks);
   ~CenterLink();
 
   void start();
   void stop();
-  // Tells the center our state changed (e.g. draining); completes when answered.
-  Task<Result<void>> reportState(NodeState state);
-  Task<Result<void>> deregister();
+  // Tells the center our state changed (e.g. draining). `done` runs once,
+  // with the answer or an error (no channel, timeout).
+  void reportState(NodeState state, std::chrono::milliseconds timeout, std::function<void(Result<void>)> done);
+  void deregister(std::chrono::milliseconds timeout, std::function<void(Result<void>)> done);
 
   bool registered() const { return registered_; }
   const std::string& key() const { return key_; }
@@ -45,19 +64,27 @@ class CenterLink {
  private:
   Task<void> registerAndSubscribe(std::shared_ptr<rpc::Channel> ch);
   Task<void> subscribe(std::shared_ptr<rpc::Channel> ch);
-  void heartbeat();
+  void onReady();
+  void tick();
+  void heartbeat(const std::shared_ptr<rpc::Channel>& ch);
+  void answered() { last_answer_ = std::chrono::steady_clock::now(); }
+  void declareLost(std::chrono::steady_clock::duration silent);
   void lost();
 
   EventLoop& loop_;
   rpc::RpcClient client_;
   std::string key_;
-  std::chrono::milliseconds heartbeat_;
+  Timing timing_;
   Membership& membership_;
   Hooks hooks_;
-  TimerId heartbeat_timer_ = 0;
+  metrics::Counter& misses_total_;
+  metrics::Counter& lost_total_;
+  TimerId tick_timer_ = 0;
   bool registered_ = false;
   bool registering_ = false;
-  // Coroutines check this before touching *this after a suspension.
+  bool heartbeat_outstanding_ = false;
+  std::chrono::steady_clock::time_point last_answer_{};
+  // Coroutines and callbacks check this before touching *this after a suspension.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/sleep.h"
+#include "node/stop_signals.h"
 #include "rpc/rpc_metrics.h"
 
 namespace polis {
@@ -17,14 +18,20 @@ constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 constexpr auto kFlushTimeout = std::chrono::milliseconds(1000);
 
 net::ConnectionOptions connectionOptions(const NodeConfig& c) {
-  return net::ConnectionOptions{c.high_water_bytes};
+  return net::ConnectionOptions{c.high_water_bytes, c.dead_peer_timeout};
+}
+
+std::chrono::milliseconds until(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
 }
 
 }  // namespace
 
 Node::Node(NodeConfig config)
     : config_(std::move(config)),
-      rpc_server_(loop_, dispatcher_, channelOptions(), config_.host, config_.rpc_port, connectionOptions(config_)),
+      rpc_server_(loop_, dispatcher_, channelOptions(), config_.host, config_.rpc_port, connectionOptions(config_),
+                  net::ListenerOptions{config_.max_unauthenticated, "rpc"}),
       ops_(loop_, config_.host, config_.ops_port) {
   gen::MembershipWatcher::Service::bindTo(table_);
   auto& r = metrics::Registry::global();
@@ -37,6 +44,10 @@ Node::Node(NodeConfig config)
 }
 
 Node::~Node() {
+  // Coroutines suspended when the loop stopped (a handler awaiting another
+  // node, the drain itself) go first, while everything they point at exists.
+  cancelDetachedTasks();
+  while (!parts_.empty()) parts_.pop_back();
   auto& r = metrics::Registry::global();
   r.removeCallbackGauge("polis_event_loop_lag_seconds", {});
   r.removeCallbackGauge("polis_node_ready", {});
@@ -48,6 +59,7 @@ rpc::ChannelOptions Node::channelOptions() const {
   o.secret = config_.secret;
   o.default_timeout = config_.rpc_timeout;
   o.max_frame_bytes = config_.max_frame_bytes;
+  o.max_inflight_requests = config_.max_inflight_per_channel;
   return o;
 }
 
@@ -73,19 +85,26 @@ int Node::run() {
     log::critical("{}", ok.error().message);
     return 1;
   }
-  auto on_signal = [](evutil_socket_t, short, void* arg) { static_cast<Node*>(arg)->drain(); };
-  sigterm_.reset(evsignal_new(loop_.base(), SIGTERM, on_signal, this));
-  sigint_.reset(evsignal_new(loop_.base(), SIGINT, on_signal, this));
-  event_add(sigterm_.get(), nullptr);
-  event_add(sigint_.get(), nullptr);
+  installSignals();
   if (standalone_) {
     setState(NODE_READY);
   } else {
     connectCenters();
   }
+  if (earlyStopRequested()) {
+    log::info("{} was asked to stop while starting", config_.name);
+    drain();
+  }
   loop_.run();
-  log::info("{} exited (code {})", config_.name, exit_code_);
   return exit_code_;
+}
+
+void Node::installSignals() {
+  auto on_signal = [](evutil_socket_t, short, void* arg) { static_cast<Node*>(arg)->drain(); };
+  sigterm_.reset(evsignal_new(loop_.base(), SIGTERM, on_signal, this));
+  sigint_.reset(evsignal_new(loop_.base(), SIGINT, on_signal, this));
+  event_add(sigterm_.get(), nullptr);
+  event_add(sigint_.get(), nullptr);
 }
 
 Result<void> Node::listen() {
@@ -98,11 +117,21 @@ Result<void> Node::listen() {
   return {};
 }
 
+// First line: the state. Then one line per center, so an operator sees at
+// once which center this node cannot reach. Readiness itself does not depend
+// on the centers: a center outage must not take every node out of service.
+std::string Node::readinessText() const {
+  std::string text = NodeState_Name(state_) + "\n";
+  for (const auto& link : centers_) {
+    text += "center " + link->key() + ": " + (link->registered() ? "registered" : "not registered") + "\n";
+  }
+  return text;
+}
+
 void Node::addOpsRoutes() {
   ops_.route("/healthz", [](const net::HttpRequest&) { return net::HttpResponse{200, "text/plain", "ok\n"}; });
   ops_.route("/readyz", [this](const net::HttpRequest&) {
-    bool ready = state_ == NODE_READY;
-    return net::HttpResponse{ready ? 200 : 503, "text/plain", NodeState_Name(state_) + "\n"};
+    return net::HttpResponse{state_ == NODE_READY ? 200 : 503, "text/plain", readinessText()};
   });
   ops_.route("/metrics", [](const net::HttpRequest&) {
     return net::HttpResponse{200, "text/plain; version=0.0.4", metrics::Registry::global().renderPrometheus()};
@@ -126,7 +155,15 @@ void Node::connectCenters() {
     };
     hooks.load = [this] { return load_.sample(); };
     hooks.registered = [this] { if (state_ == NODE_STARTING) setState(NODE_READY); };
-    auto link = std::make_unique<CenterLink>(loop_, dispatcher_, channelOptions(), endpoint, config_.heartbeat,
+    auto options = channelOptions();
+    // A center that accepts but never finishes the handshake (stalled) is
+    // given up on as soon as a silent registered one would be.
+    options.handshake_timeout = std::max(std::chrono::milliseconds(500), config_.heartbeat * config_.heartbeat_misses);
+    net::ReconnectPolicy reconnect{std::chrono::milliseconds(50),
+                                   std::min(config_.heartbeat, std::chrono::milliseconds(500)),
+                                   config_.connect_timeout};
+    auto link = std::make_unique<CenterLink>(loop_, dispatcher_, options, endpoint, connectionOptions(config_),
+                                             reconnect, CenterLink::Timing{config_.heartbeat, config_.heartbeat_misses},
                                              membership_, std::move(hooks));
     link->start();
     centers_.push_back(std::move(link));
@@ -153,7 +190,9 @@ Task<void> Node::Changed(Call& call, const MembershipDiff& diff) {
 
 void Node::drain() {
   if (draining_) {
-    log::warn("second stop signal during drain: exiting now");
+    log::warn("{}: second stop signal during the drain: exiting now, work unfinished and not deregistered "
+              "(exit code {})", config_.name, kExitForced);
+    exit_code_ = kExitForced;
     loop_.quit();
     return;
   }
@@ -162,49 +201,64 @@ void Node::drain() {
 }
 
 Task<void> Node::drainSequence() {
+  auto deadline = Clock::now() + config_.drain_timeout;
+  auto goodbye_deadline = deadline + kGoodbyeGrace;
   log::info("{} draining (timeout {} ms)", config_.name, config_.drain_timeout.count());
   setState(NODE_DRAINING);
-  for (auto& link : centers_) {
-    if (!link->registered()) continue;
-    if (auto r = co_await link->reportState(NODE_DRAINING); !r) {
-      log::warn("could not tell center {} we are draining: {}", link->key(), r.error().describe());
-    }
-  }
-  co_await waitForQuiet();
-  for (auto& link : centers_) {
-    if (!link->registered()) {
-      link->stop();
-      continue;
-    }
-    if (auto r = co_await link->deregister(); !r) {
-      log::warn("could not deregister from center {}: {}", link->key(), r.error().describe());
-    }
-    link->stop();
-  }
-  // Replies finished during the drain may still be queued: let them leave
-  // before the loop (and with it every socket) stops.
-  rpc_server_.closeAll("node stopped", /*flush=*/true);
-  auto flush_deadline = std::chrono::steady_clock::now() + kFlushTimeout;
-  while (rpc_server_.channelCount() > 0 && std::chrono::steady_clock::now() < flush_deadline) {
-    co_await sleepFor(loop_, kDrainPoll);
+  co_await tellCenters("tell we are draining", [](CenterLink& link, auto timeout, auto done) {
+    link.reportState(NODE_DRAINING, timeout, std::move(done));
+  }, deadline);
+  if (!co_await waitForQuiet(deadline)) exit_code_ = kExitForced;
+  co_await tellCenters("deregister from", [](CenterLink& link, auto timeout, auto done) {
+    link.deregister(timeout, std::move(done));
+  }, std::max(goodbye_deadline, Clock::now() + kGoodbyeGrace / 2));
+  for (auto& link : centers_) link->stop();
+  co_await flushReplies(std::max(goodbye_deadline, Clock::now() + kGoodbyeGrace / 2));
+  if (exit_code_ != kExitDrained) {
+    log::warn("{}: the drain timeout ({} ms) cut the drain short (exit code {})", config_.name,
+              config_.drain_timeout.count(), exit_code_);
   }
   loop_.quit();
 }
 
+// Sends one request to every registered center at once and waits for all
+// answers, or `deadline`.
+Task<void> Node::tellCenters(std::string what, CenterRequest request, Clock::time_point deadline) {
+  auto waiting = std::make_shared<size_t>(0);
+  for (auto& link : centers_) {
+    if (!link->registered()) continue;
+    ++*waiting;
+    auto timeout = std::min(config_.rpc_timeout, until(deadline));
+    request(*link, timeout, [waiting, what, key = link->key()](Result<void> r) {
+      --*waiting;
+      if (!r) log::warn("could not {} center {}: {}", what, key, r.error().describe());
+    });
+  }
+  while (*waiting > 0 && Clock::now() < deadline) co_await sleepFor(loop_, kDrainPoll);
+}
+
 // Waits until the role's drain hooks are done and no request is in flight,
-// or until node.drain_timeout.
-Task<void> Node::waitForQuiet() {
+// or until `deadline`. False when the deadline came first.
+Task<bool> Node::waitForQuiet(Clock::time_point deadline) {
   auto hooks_left = std::make_shared<size_t>(drain_hooks_.size());
   for (auto& hook : drain_hooks_) hook([hooks_left] { --*hooks_left; });
   rpc_server_.stopAccepting();
-  auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
   while (*hooks_left > 0 || dispatcher_.inflight() > 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (Clock::now() >= deadline) {
       log::warn("drain timeout: {} hooks and {} calls still running", *hooks_left, dispatcher_.inflight());
-      break;
+      co_return false;
     }
     co_await sleepFor(loop_, kDrainPoll);
   }
+  co_return true;
+}
+
+// Replies finished during the drain may still be queued: let them leave
+// before the loop (and with it every socket) stops.
+Task<void> Node::flushReplies(Clock::time_point deadline) {
+  rpc_server_.closeAll("node stopped", /*flush=*/true);
+  deadline = std::min(deadline, Clock::now() + kFlushTimeout);
+  while (rpc_server_.channelCount() > 0 && Clock::now() < deadline) co_await sleepFor(loop_, kDrainPoll);
 }
 
 }  // namespace polis

@@ -1,10 +1,18 @@
 // Node: the lifecycle every Polis process shares.
 //   starting -> (authenticate to each center, register) -> ready
-//   -> on SIGTERM/SIGINT: draining (readiness false, centers told, in-flight
-//      calls and role drain hooks finish, bounded by node.drain_timeout)
-//   -> deregister -> exit 0.
+//   -> on SIGTERM/SIGINT: draining (readiness false, every center told at
+//      once, in-flight calls and role drain hooks finish) -> deregister from
+//      every center at once -> exit.
+// The whole drain is bounded by node.drain_timeout (plus kGoodbyeGrace to
+// deregister and flush replies). Exit codes: kExitDrained when the work
+// finished in time; kExitForced when a second signal or the timeout cut the
+// drain short; 1 when the ports cannot be bound.
 // A node serves RPC on node.rpc_port and its ops HTTP port (/healthz,
 // /readyz, /metrics, /members) on node.ops_port.
+//
+// Teardown order (~Node): detached coroutines still suspended are destroyed
+// first (never resumed), then the role's adopted parts, then the node's own
+// members, the loop last. One node per thread.
 // Threads: constructed and run on the main thread, which runs the loop.
 #pragma once
 
@@ -26,11 +34,23 @@ namespace polis {
 
 class Node : private gen::MembershipWatcher::Service {
  public:
+  static constexpr int kExitDrained = 0;
+  static constexpr int kExitForced = 3;
+  static constexpr std::chrono::milliseconds kGoodbyeGrace{250};
+
   explicit Node(NodeConfig config);
   ~Node() override;
 
   // Setup, before run(): services to serve, drain hooks, extra ops routes.
   void addService(rpc::Service& service);
+  // Keeps a role's object (a service, a registry) alive exactly as long as
+  // the node can call into it; see the teardown order above.
+  template <class T>
+  T& adopt(std::unique_ptr<T> part) {
+    T& ref = *part;
+    parts_.push_back(std::shared_ptr<void>(std::move(part)));
+    return ref;
+  }
   // A drain hook receives a `done` callback and calls it when its work is handed off.
   void onDrain(std::function<void(std::function<void()> done)> hook);
   void setPlayerCount(std::function<uint32_t()> players) { load_.setPlayerCount(std::move(players)); }
@@ -51,13 +71,21 @@ class Node : private gen::MembershipWatcher::Service {
   NodeInfo selfInfo() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
+  using CenterRequest =
+      std::function<void(CenterLink&, std::chrono::milliseconds, std::function<void(Result<void>)>)>;
+
   Task<void> Changed(Call& call, const MembershipDiff& diff) override;
   Result<void> listen();
+  void installSignals();
   void connectCenters();
   void addOpsRoutes();
+  std::string readinessText() const;
   void setState(NodeState state);
   Task<void> drainSequence();
-  Task<void> waitForQuiet();
+  Task<bool> waitForQuiet(Clock::time_point deadline);
+  Task<void> tellCenters(std::string what, CenterRequest request, Clock::time_point deadline);
+  Task<void> flushReplies(Clock::time_point deadline);
 
   NodeConfig config_;
   EventLoop loop_;
@@ -69,10 +97,11 @@ class Node : private gen::MembershipWatcher::Service {
   LoadSampler load_;
   std::vector<std::unique_ptr<CenterLink>> centers_;
   std::vector<std::function<void(std::function<void()>)>> drain_hooks_;
+  std::vector<std::shared_ptr<void>> parts_;  // adopted role objects
   NodeState state_ = NODE_STARTING;
   bool standalone_ = false;
   bool draining_ = false;
-  int exit_code_ = 0;
+  int exit_code_ = kExitDrained;
   EventPtr sigterm_;
   EventPtr sigint_;
 };

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "node/stop_signals.h"
 
 namespace polis {
 namespace {
@@ -23,6 +24,7 @@ void printHelp(const RoleSpec& spec, const char* argv0) {
 }  // namespace
 
 int runNode(const RoleSpec& spec, int argc, char** argv) {
+  catchEarlyStopSignals();
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -54,15 +56,22 @@ int runNode(const RoleSpec& spec, int argc, char** argv) {
     return 2;
   }
   log::init(config.name, config.log_level, config.log_format);
-  Node node(std::move(config));
-  if (!spec.needs_centers) node.standalone();
-  if (spec.setup) {
-    if (auto ok = spec.setup(node); !ok) {
-      log::critical("setup failed: {}", ok.error().describe());
-      return 1;
+  std::string name = config.name;
+  int code = 0;
+  {
+    Node node(std::move(config));
+    if (!spec.needs_centers) node.standalone();
+    if (spec.setup) {
+      if (auto ok = spec.setup(node); !ok) {
+        log::critical("setup failed: {}", ok.error().describe());
+        return 1;
+      }
     }
+    code = node.run();
   }
-  return node.run();
+  // After the node's teardown, so this is the last line the process logs.
+  log::info("{} exited (code {})", name, code);
+  return code;
 }
 
 }  // namespace polis

@@ -18,7 +18,8 @@ struct RoleSpec {
   std::string summary;      // one line for --help
   bool needs_centers = true;
   // Reads the role's own config keys (before validation), then, once the node
-  // exists, sets it up. Both may be empty.
+  // exists, sets it up. Both may be empty. Objects setup creates belong to the
+  // node (Node::adopt), never to main(): they must die before the node's loop.
   std::function<void(ConfigReader&)> read_config;
   std::function<Result<void>(Node&)> setup;
 };

@@ -3,7 +3,10 @@
 #include <utility>
 #include <google/protobuf/message_lite.h>
 
+#include "base/guard.h"
 #include "base/log.h"
+#include "base/log_throttle.h"
+#include "base/loop_clock.h"
 #include "net/frame_codec.h"
 #include "net/net_metrics.h"
 #include "polis/common.pb.h"
@@ -15,18 +18,20 @@ namespace {
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(10);
 constexpr size_t kMaxIdleBatchBytes = 64u << 10;  // a larger batch buffer is freed once flushed
-enum HandshakeStep : uint16_t { kChallengeStep = 1, kProofStep = 2 };
-
-// Writes the length prefix, header and body: net::kLengthPrefix + frame_size bytes at `p`.
-void writeFrame(unsigned char* p, size_t frame_size, const Header& h, const google::protobuf::MessageLite* body) {
-  net::putU32(p, static_cast<uint32_t>(frame_size));
-  encodeHeader(h, p + net::kLengthPrefix);
-  if (body) body->SerializeWithCachedSizesToArray(p + net::kLengthPrefix + kHeaderSize);
-}
 
 Errc errcFromWire(int32_t code) {
-  if (code <= 0 || code > static_cast<int32_t>(Errc::kInternal)) return Errc::kRemote;
+  if (code <= 0 || code > static_cast<int32_t>(kLastErrc)) return Errc::kRemote;
   return static_cast<Errc>(code);
+}
+
+// A node name from the wire: 1..kMaxNodeName bytes, no control characters
+// (it goes into logs and metrics labels).
+bool validNodeName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNodeName) return false;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -41,8 +46,7 @@ Channel::Ptr Channel::start(net::TcpConnection::Ptr conn, const Dispatcher& disp
                    [weak](const net::TcpConnection::Ptr&, std::string_view reason) {
                      if (auto c = weak.lock()) c->onConnectionClosed(reason);
                    });
-  Header h{Kind::kHandshake, kChallengeStep, 0, 0};
-  ch->sendFrame(h, &ch->handshake_.challenge());
+  ch->sendFrame(Header{Kind::kHandshake, kChallengeStep, 0, 0}, &ch->handshake_.challenge());
   ch->handshake_timer_ = ch->loop().runAfter(ch->options_.handshake_timeout, [weak] {
     if (auto c = weak.lock(); c && c->state_ == State::kHandshaking) c->reject("handshake timed out");
   });
@@ -51,10 +55,20 @@ Channel::Ptr Channel::start(net::TcpConnection::Ptr conn, const Dispatcher& disp
 
 Channel::Channel(net::TcpConnection::Ptr conn, const Dispatcher& dispatcher, ChannelOptions options)
     : conn_(std::move(conn)), dispatcher_(dispatcher), options_(std::move(options)),
-      handshake_(options_.secret, options_.local_name) {}
+      handshake_(options_.secret, options_.outgoing ? Side::kDial : Side::kAccept) {}
 
 Channel::~Channel() {
   if (state_ != State::kClosed) close("channel destroyed");
+}
+
+uint32_t Channel::nextCallId() {
+  // Ids wrap after 2^32 calls; one still pending (a long call) is skipped,
+  // as is 0, which marks a notify. pending_ is far smaller than 2^32.
+  uint32_t id;
+  do {
+    id = next_call_id_++;
+  } while (id == 0 || pending_.count(id));
+  return id;
 }
 
 void Channel::call(const MethodInfo& info, const google::protobuf::MessageLite& req, const CallOptions& options,
@@ -63,13 +77,12 @@ void Channel::call(const MethodInfo& info, const google::protobuf::MessageLite& 
     done(Error{Errc::kUnavailable, "channel to " + peer_name_ + " is not open"});
     return;
   }
-  uint32_t id = next_call_id_++;
-  if (id == 0) id = next_call_id_++;  // 0 marks a notify
+  uint32_t id = nextCallId();
   if (!sendFrame(Header{Kind::kRequest, info.id, id, options.route_key}, &req)) {
     done(Error{Errc::kInvalidArgument, "request for " + std::string(info.name) + " exceeds the frame limit"});
     return;
   }
-  auto now = std::chrono::steady_clock::now();
+  auto now = loop_clock::now();
   auto timeout = options.timeout.count() > 0 ? options.timeout : options_.default_timeout;
   pending_.emplace(id, PendingCall{&info, std::move(done), now, now + timeout});
   deadlines_.emplace(now + timeout, id);
@@ -111,18 +124,17 @@ void Channel::sendError(uint32_t call_id, const MethodInfo& info, const Error& e
 
 bool Channel::sendFrame(const Header& h, const google::protobuf::MessageLite* body) {
   size_t body_size = body ? body->ByteSizeLong() : 0;
-  size_t frame_size = kHeaderSize + body_size;
-  if (frame_size > options_.max_frame_bytes) return false;
-  size_t total = net::kLengthPrefix + frame_size;
+  if (kHeaderSize + body_size > options_.max_frame_bytes) return false;
+  size_t total = wireSize(body_size);
   if (batching_) {
     size_t at = batch_.size();
     batch_.resize(at + total);
-    writeFrame(reinterpret_cast<unsigned char*>(batch_.data() + at), frame_size, h, body);
+    writeFrame(reinterpret_cast<unsigned char*>(batch_.data() + at), h, body, body_size);
   } else {
     evbuffer* out = conn_->output();
     evbuffer_iovec vec;
     if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &vec, 1) < 1) return false;
-    writeFrame(static_cast<unsigned char*>(vec.iov_base), frame_size, h, body);
+    writeFrame(static_cast<unsigned char*>(vec.iov_base), h, body, body_size);
     vec.iov_len = total;
     evbuffer_commit_space(out, &vec, 1);
   }
@@ -146,84 +158,129 @@ void Channel::onData(evbuffer* input) {
 }
 
 void Channel::readFrames(evbuffer* input) {
-  net::FrameLimits limits{kHeaderSize, options_.max_frame_bytes};
-  while (state_ != State::kClosed) {
+  while (state_ != State::kClosed && !reading_paused_) {
+    // Until the peer has proven the secret only handshake-sized frames are
+    // acceptable; the limit is checked on the length prefix alone.
+    size_t max_frame = state_ == State::kReady ? options_.max_frame_bytes : kMaxHandshakeFrame;
     std::string_view frame;
-    auto status = net::peekFrame(input, limits, frame);
+    auto status = net::peekFrame(input, net::FrameLimits{kHeaderSize, max_frame}, frame);
     if (status == net::FrameStatus::kNeedMore) return;
     if (status != net::FrameStatus::kFrame) {
       reject(net::frameStatusName(status));
       return;
     }
+    auto h = decodeHeader(frame);
+    if (!h) {
+      reject("bad_header");
+      return;
+    }
+    bool inbound = h->kind == Kind::kRequest || h->kind == Kind::kNotify;
+    if (inbound && state_ == State::kReady && inbound_ >= options_.max_inflight_requests) {
+      // Leave the frame in the buffer; inboundFinished() resumes.
+      reading_paused_ = true;
+      conn_->pauseReading();
+      rpcMetrics().read_pauses.inc();
+      return;
+    }
     net::netMetrics().frames_in.inc();
-    bool ok = onFrame(frame);
-    if (!ok) return;
+    if (!onFrame(*h, frame.substr(kHeaderSize))) return;
     net::consumeFrame(input, frame);
   }
 }
 
-bool Channel::onFrame(std::string_view frame) {
-  auto h = decodeHeader(frame);
-  if (!h) {
-    reject("bad_header");
-    return false;
-  }
-  std::string_view body = frame.substr(kHeaderSize);
-  if (h->kind == Kind::kHandshake) return onHandshakeFrame(*h, body);
+bool Channel::onFrame(const Header& h, std::string_view body) {
+  if (h.kind == Kind::kHandshake) return onHandshakeFrame(h, body);
   if (state_ != State::kReady) {
     reject("unauthenticated");
     return false;
   }
-  if (h->kind == Kind::kRequest || h->kind == Kind::kNotify) {
-    onRequest(*h, body);
+  if (h.kind == Kind::kRequest || h.kind == Kind::kNotify) {
+    onRequest(h, body);
   } else {
-    onReply(*h, body);
+    onReply(h, body);
   }
   return state_ != State::kClosed;
 }
 
 bool Channel::onHandshakeFrame(const Header& h, std::string_view body) {
-  log::debug("handshake step {} from {} ({} bytes)", h.msg_id, conn_->peer(), body.size());
   if (state_ != State::kHandshaking) {
     reject("handshake_after_ready");
     return false;
   }
-  if (h.msg_id == kChallengeStep && !handshake_.gotChallenge()) {
-    Challenge peer;
-    if (!peer.ParseFromArray(body.data(), static_cast<int>(body.size())) || peer.node().size() > 256) {
+  switch (h.msg_id) {
+    case kChallengeStep: return onChallenge(body);
+    case kProofStep: return onProof(body);
+    case kIdentityStep: return onIdentity(body);
+    default:
       reject("bad_handshake");
       return false;
-    }
-    Proof proof = handshake_.answer(peer);
-    sendFrame(Header{Kind::kHandshake, kProofStep, 0, 0}, &proof);
-    return true;
   }
+}
+
+bool Channel::onChallenge(std::string_view body) {
+  Challenge peer;
+  std::optional<Proof> proof;
+  if (handshake_.gotChallenge() || !peer.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
+      !(proof = handshake_.answer(peer))) {
+    reject("bad_handshake");
+    return false;
+  }
+  sendFrame(Header{Kind::kHandshake, kProofStep, 0, 0}, &*proof);
+  return true;
+}
+
+bool Channel::onProof(std::string_view body) {
   Proof proof;
-  if (h.msg_id != kProofStep || !handshake_.gotChallenge() ||
-      !proof.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+  if (!handshake_.gotChallenge() || peer_proved_ || !proof.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     reject("bad_handshake");
     return false;
   }
   if (!handshake_.verify(proof)) {
-    rpcMetrics().auth_failures.inc();
-    auth_failed_ = true;
-    if (options_.outgoing) {
-      log::warn("cannot join node \"{}\" at {}: the cluster-secret proofs do not match "
-                "(this node's cluster.secret differs from the peer's)", handshake_.peerName(), conn_->peer());
-    } else {
-      log::warn("refused node \"{}\" at {}: it failed the cluster-secret proof (its cluster.secret differs)",
-                handshake_.peerName(), conn_->peer());
-    }
-    net::netMetrics().rejected("auth_failed");
-    close("auth_failed", /*flush=*/true);
+    onAuthFailure();
+    return false;
+  }
+  // Only now does the peer learn who we are.
+  peer_proved_ = true;
+  Identity identity;
+  identity.set_node(options_.local_name);
+  sendFrame(Header{Kind::kHandshake, kIdentityStep, 0, 0}, &identity);
+  return true;
+}
+
+bool Channel::onIdentity(std::string_view body) {
+  Identity identity;
+  if (!peer_proved_ || !identity.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
+      !validNodeName(identity.node())) {
+    reject("bad_handshake");
+    return false;
+  }
+  if (identity.node() == options_.local_name) {
+    // Another node configured with our name, or a connection to ourselves.
+    reject("peer_claims_our_name");
     return false;
   }
   state_ = State::kReady;
   authenticated_ = true;
-  peer_name_ = handshake_.peerName();
+  peer_name_ = identity.node();
   loop().cancel(std::exchange(handshake_timer_, 0));
   if (on_ready_) on_ready_(shared_from_this());
   return state_ != State::kClosed;
+}
+
+void Channel::onAuthFailure() {
+  rpcMetrics().auth_failures.inc();
+  auth_failed_ = true;
+  if (options_.outgoing) {
+    if (auto note = log::throttle("auth join " + conn_->peer())) {
+      log::warn("cannot join the node at {}: the cluster-secret proofs do not match "
+                "(this node's cluster.secret differs from the peer's){}", conn_->peer(), *note);
+    }
+  } else if (auto note = log::throttle("auth refused " + net::hostPart(conn_->peer()))) {
+    log::warn("refused a peer at {}: it failed the cluster-secret proof (its cluster.secret differs){}",
+              conn_->peer(), *note);
+  }
+  net::netMetrics().rejected("auth_failed");
+  close("auth_failed", /*flush=*/true);
 }
 
 void Channel::onRequest(const Header& h, std::string_view body) {
@@ -238,8 +295,27 @@ void Channel::onRequest(const Header& h, std::string_view body) {
     return;
   }
   uint32_t call_id = h.kind == Kind::kRequest ? h.call_id : 0;
-  entry->handler(Incoming(weak_from_this(), std::move(table), *entry, call_id, h.route_key, body,
-                          dispatcher_.inflightCounter()));
+  ++inbound_;
+  Incoming in(weak_from_this(), std::move(table), *entry, call_id, h.route_key, body, dispatcher_.inflightCounter());
+  // A handler that throws before taking the call leaves `in` live: its
+  // destructor answers with an internal error.
+  guarded(entry->info.name, [&] { entry->handler(std::move(in)); });
+}
+
+void Channel::inboundFinished() {
+  if (inbound_ > 0) --inbound_;
+  if (reading_paused_ && inbound_ < options_.max_inflight_requests && state_ != State::kClosed) resumeReading();
+}
+
+// Frames already buffered will not trigger another read callback: process
+// them on the next turn (never from inside the handler that just finished).
+void Channel::resumeReading() {
+  reading_paused_ = false;
+  conn_->resumeReading();
+  std::weak_ptr<Channel> weak = weak_from_this();
+  loop().post([weak] {
+    if (auto c = weak.lock(); c && c->state_ != State::kClosed && !c->reading_paused_) c->onData(c->conn_->input());
+  });
 }
 
 void Channel::onReply(const Header& h, std::string_view body) {
@@ -251,23 +327,22 @@ void Channel::onReply(const Header& h, std::string_view body) {
   PendingCall call = std::move(it->second);
   pending_.erase(it);
   compactDeadlines();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - call.sent_at).count();
+  double seconds = std::chrono::duration<double>(loop_clock::now() - call.sent_at).count();
+  Result<std::string_view> result = Result<std::string_view>(body);
   if (h.kind == Kind::kResponse) {
     clientStats(*call.info).record(true, seconds);
-    call.done(Result<std::string_view>(body));
-    return;
+  } else {
+    clientStats(*call.info).record(false, seconds);
+    RpcError err;
+    result = err.ParseFromArray(body.data(), static_cast<int>(body.size()))
+                 ? Error{errcFromWire(err.code()), err.message()}
+                 : Error{Errc::kBadMessage, "unparsable error reply from " + peer_name_};
   }
-  clientStats(*call.info).record(false, seconds);
-  RpcError err;
-  if (!err.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    call.done(Error{Errc::kBadMessage, "unparsable error reply from " + peer_name_});
-    return;
-  }
-  call.done(Error{errcFromWire(err.code()), err.message()});
+  guarded("reply callback", [&] { call.done(std::move(result)); });
 }
 
 void Channel::sweepTimeouts() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = loop_clock::now();
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     uint32_t id = deadlines_.top().second;
     deadlines_.pop();
@@ -277,7 +352,8 @@ void Channel::sweepTimeouts() {
     pending_.erase(it);
     rpcMetrics().timeouts.inc();
     clientStats(*call.info).record(false, std::chrono::duration<double>(now - call.sent_at).count());
-    call.done(Error{Errc::kTimeout, std::string(call.info->name) + " to " + peer_name_ + " timed out"});
+    Error timeout{Errc::kTimeout, std::string(call.info->name) + " to " + peer_name_ + " timed out"};
+    guarded("timeout callback", [&] { call.done(std::move(timeout)); });
     if (state_ == State::kClosed) return;
   }
   if (pending_.empty()) {
@@ -300,7 +376,10 @@ void Channel::compactDeadlines() {
 
 void Channel::reject(std::string_view reason) {
   net::netMetrics().rejected(reason);
-  log::warn("closing connection with {} (node \"{}\"): {}", conn_->peer(), handshake_.peerName(), reason);
+  if (auto note = log::throttle("channel reject " + std::string(reason))) {
+    log::warn("closing connection with {}{}: {}{}", conn_->peer(),
+              peer_name_.empty() ? std::string() : " (node \"" + peer_name_ + "\")", reason, *note);
+  }
   close(reason);
 }
 
@@ -325,12 +404,16 @@ void Channel::onConnectionClosed(std::string_view reason) {
 }
 
 void Channel::failAll(Errc code, const std::string& why) {
-  auto pending = std::move(pending_);
-  pending_.clear();
   deadlines_ = {};
-  for (auto& [id, call] : pending) {
-    call.done(Error{code, std::string(call.info->name) + " to " + peer_name_ + ": " + why});
-  }
+  if (pending_.empty()) return;
+  auto failed = std::make_shared<std::unordered_map<uint32_t, PendingCall>>(std::move(pending_));
+  pending_.clear();
+  loop().post([failed, code, why, peer = peer_name_] {
+    for (auto& [id, call] : *failed) {
+      Error error{code, std::string(call.info->name) + " to " + peer + ": " + why};
+      guarded("reply callback", [&] { call.done(std::move(error)); });
+    }
+  });
 }
 
 }  // namespace polis::rpc

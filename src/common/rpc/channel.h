@@ -1,6 +1,21 @@
 // Channel: one authenticated node-to-node connection carrying RPCs both ways.
 // Either side may call, notify and serve; the side that accepted the TCP
-// connection and the side that dialled are symmetric once the handshake is done.
+// connection and the side that dialled are symmetric once the handshake
+// (rpc/handshake.h) is done. Before it is done only handshake frames of at
+// most kMaxHandshakeFrame bytes are accepted.
+//
+// Backpressure: at most ChannelOptions::max_inflight_requests requests and
+// notifies from the peer are served at once; past that the channel stops
+// reading (the peer's writes back up in TCP) and resumes when one finishes.
+// Replies queued before the next request are still read. A node whose
+// handlers wait on calls back over the same channel must stay below the cap.
+//
+// Completions: a call's callback runs from the read that delivered its reply
+// or from the timeout sweep. Calls failed by close() are completed on a later
+// loop turn, never inside close(): close runs in destructors and in other
+// objects' callbacks, where resuming a caller could touch what is being torn
+// down. If the loop is destroyed first they are dropped (awaiting coroutines
+// hold their state weakly and are destroyed by cancelDetachedTasks()).
 //
 // Ownership: RpcServer / RpcClient own channels through shared_ptr; everyone
 // else holds weak_ptr (a call after the channel died simply fails).
@@ -33,12 +48,13 @@ class MessageLite;
 namespace polis::rpc {
 
 struct ChannelOptions {
-  std::string local_name;                        // this node's name, sent in the handshake
+  std::string local_name;                        // this node's name, sent once the peer proved the secret
   std::string secret;                            // the cluster secret
   std::chrono::milliseconds default_timeout{5000};
   std::chrono::milliseconds handshake_timeout{5000};
-  size_t max_frame_bytes = 16u << 20;            // larger frames close the connection
-  bool outgoing = false;                          // we dialled (only changes log wording)
+  size_t max_frame_bytes = 16u << 20;            // larger frames close the connection (once authenticated)
+  size_t max_inflight_requests = 1024;           // peer requests served at once before reading pauses
+  bool outgoing = false;                         // we dialled (the handshake's side; log wording)
 };
 
 class Channel : public std::enable_shared_from_this<Channel> {
@@ -60,6 +76,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Sends a reply for a request this channel dispatched (used by Incoming).
   void sendResponse(uint32_t call_id, const MethodInfo& info, const google::protobuf::MessageLite& resp);
   void sendError(uint32_t call_id, const MethodInfo& info, const Error& error);
+  // A request or notify this channel dispatched has finished (used by Incoming).
+  void inboundFinished();
 
   bool ready() const { return state_ == State::kReady; }
   // True once the peer passed the handshake, even after the channel closed.
@@ -71,12 +89,14 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint64_t id() const { return conn_->id(); }
   const std::string& peerAddress() const { return conn_->peer(); }
   size_t pendingCalls() const { return pending_.size(); }
+  // Peer requests being served now (bounded by max_inflight_requests).
+  size_t inboundInflight() const { return inbound_; }
   // Timeout bookkeeping entries, answered ones included (bounded; for tests).
   size_t deadlineEntries() const { return deadlines_.size(); }
   EventLoop& loop() { return conn_->loop(); }
-  // Fails pending calls with connection_lost and closes the connection.
-  // `flush`: send what is queued first (our handshake proof, so the peer
-  // can tell its operator why we left).
+  // Fails pending calls with connection_lost (on a later turn) and closes the
+  // connection. `flush`: send what is queued first (our handshake proof, so
+  // the peer can tell its operator why we left).
   void close(std::string_view reason, bool flush = false);
   // Drops on_ready / on_closed. An owner going away calls this first: the
   // channel may outlive it in a handler's or caller's hands, and those
@@ -85,6 +105,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
     on_ready_ = nullptr;
     on_closed_ = nullptr;
   }
+  // Tests only: the next call id to hand out (to exercise the wrap-around).
+  void setNextCallIdForTest(uint32_t id) { next_call_id_ = id; }
 
   Channel(net::TcpConnection::Ptr conn, const Dispatcher& dispatcher, ChannelOptions options);
 
@@ -99,25 +121,32 @@ class Channel : public std::enable_shared_from_this<Channel> {
   using Deadline = std::pair<std::chrono::steady_clock::time_point, uint32_t>;
 
   void onData(evbuffer* input);
-  bool onFrame(std::string_view frame);  // false: protocol violation, connection closed
+  void readFrames(evbuffer* input);
+  bool onFrame(const Header& h, std::string_view body);  // false: protocol violation, connection closed
   bool onHandshakeFrame(const Header& h, std::string_view body);
+  bool onChallenge(std::string_view body);
+  bool onProof(std::string_view body);
+  bool onIdentity(std::string_view body);
+  void onAuthFailure();
   void onRequest(const Header& h, std::string_view body);
   void onReply(const Header& h, std::string_view body);
   void onConnectionClosed(std::string_view reason);
+  uint32_t nextCallId();
   void sweepTimeouts();
   void compactDeadlines();
   void failAll(Errc code, const std::string& why);
   bool sendFrame(const Header& h, const google::protobuf::MessageLite* body);
-  void readFrames(evbuffer* input);
   void flushBatch();
   void reject(std::string_view reason);
+  void resumeReading();
 
   net::TcpConnection::Ptr conn_;
   const Dispatcher& dispatcher_;
   ChannelOptions options_;
   Handshake handshake_;
   State state_ = State::kHandshaking;
-  std::string peer_name_;
+  bool peer_proved_ = false;  // the peer's proof verified; its Identity may follow
+  std::string peer_name_;     // from the peer's Identity
   bool authenticated_ = false;
   bool auth_failed_ = false;
   std::function<void(const Ptr&)> on_ready_;
@@ -128,6 +157,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   TimerId sweep_timer_ = 0;
   TimerId handshake_timer_ = 0;
+  size_t inbound_ = 0;          // peer requests and notifies being served
+  bool reading_paused_ = false;  // inbound_ reached max_inflight_requests
   // Frames sent while onData runs are encoded here and handed to the
   // connection once when it returns: one output append (and one round of
   // evbuffer callbacks) per read instead of one per reply.

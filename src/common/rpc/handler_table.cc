@@ -18,10 +18,6 @@ void HandlerTable::add(const MethodInfo& info, std::function<void(Incoming&&)> h
   it->second = HandlerEntry{info, std::move(handler), &serverStats(info)};
 }
 
-void HandlerTable::merge(const HandlerTable& other) {
-  for (const auto& [id, entry] : other.entries_) add(entry.info, entry.handler);
-}
-
 const HandlerEntry* HandlerTable::find(uint16_t id) const {
   auto it = entries_.find(id);
   return it == entries_.end() ? nullptr : &it->second;

@@ -32,9 +32,6 @@ class HandlerTable {
   // Aborts on a duplicate id: the generator already rejects duplicates within
   // the protos, so a duplicate here is two services bound twice, a bug.
   void add(const MethodInfo& info, std::function<void(Incoming&&)> handler);
-  // Copies every entry of `other` into this table (later tables win nothing:
-  // a duplicate id aborts as in add()).
-  void merge(const HandlerTable& other);
   const HandlerEntry* find(uint16_t id) const;
   size_t size() const { return entries_.size(); }
 

@@ -1,8 +1,14 @@
 #include "rpc/header.h"
 
+#include <cstring>
+
+#include <google/protobuf/message_lite.h>
+
 #include "net/frame_codec.h"
 
 namespace polis::rpc {
+
+static_assert(net::kLengthPrefix == 4, "wireSize() assumes a 4-byte length prefix");
 
 void encodeHeader(const Header& h, unsigned char out[kHeaderSize]) {
   out[0] = kWireVersion;
@@ -25,6 +31,21 @@ std::optional<Header> decodeHeader(std::string_view frame) {
   h.call_id = net::getU32(p + 4);
   h.route_key = net::getU64(p + 8);
   return h;
+}
+
+void writeFrame(unsigned char* out, const Header& h, const google::protobuf::MessageLite* body, size_t body_size) {
+  net::putU32(out, static_cast<uint32_t>(kHeaderSize + body_size));
+  encodeHeader(h, out + net::kLengthPrefix);
+  if (body && body_size) body->SerializeWithCachedSizesToArray(out + net::kLengthPrefix + kHeaderSize);
+}
+
+std::string encodeFrame(const Header& h, std::string_view body) {
+  std::string frame(wireSize(body.size()), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(frame.data());
+  writeFrame(p, h, nullptr, 0);
+  net::putU32(p, static_cast<uint32_t>(kHeaderSize + body.size()));
+  if (!body.empty()) std::memcpy(p + net::kLengthPrefix + kHeaderSize, body.data(), body.size());
+  return frame;
 }
 
 }  // namespace polis::rpc

@@ -6,12 +6,20 @@
 //   u32 call_id   (pairs a response/error with its request; 0 for notifies)
 //   u64 route_key (player id or other affinity key; 0 when unused)
 // All big-endian. The protobuf body follows.
+//
+// writeFrame()/encodeFrame() lay out a whole frame (prefix, header, body):
+// the one frame writer the channel, the tests and the benchmarks share.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+
+namespace google::protobuf {
+class MessageLite;
+}
 
 namespace polis::rpc {
 
@@ -36,5 +44,14 @@ struct Header {
 void encodeHeader(const Header& h, unsigned char out[kHeaderSize]);
 // Returns nullopt for a short frame, a wrong version or an unknown kind.
 std::optional<Header> decodeHeader(std::string_view frame);
+
+// Bytes on the wire for a frame whose body has `body_size` bytes.
+inline size_t wireSize(size_t body_size) { return 4 + kHeaderSize + body_size; }
+// Writes wireSize(body_size) bytes at `out`. `body` (may be null when
+// body_size is 0) must have had its size computed: it is serialized with
+// cached sizes.
+void writeFrame(unsigned char* out, const Header& h, const google::protobuf::MessageLite* body, size_t body_size);
+// The frame with an already serialized body.
+std::string encodeFrame(const Header& h, std::string_view body);
 
 }  // namespace polis::rpc

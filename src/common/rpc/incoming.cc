@@ -1,6 +1,8 @@
 #include "rpc/incoming.h"
 
 #include "base/log.h"
+#include "base/log_throttle.h"
+#include "base/loop_clock.h"
 #include "rpc/channel.h"
 #include "rpc/handler_table.h"
 #include "rpc/rpc_metrics.h"
@@ -11,7 +13,7 @@ Incoming::Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const Handler
                    const HandlerEntry& entry, uint32_t call_id, uint64_t route_key, std::string_view body,
                    std::shared_ptr<std::atomic<int64_t>> inflight)
     : channel_(std::move(channel)), table_(std::move(table)), inflight_(std::move(inflight)), entry_(&entry),
-      call_id_(call_id), route_key_(route_key), body_(body), started_(std::chrono::steady_clock::now()) {
+      call_id_(call_id), route_key_(route_key), body_(body), started_(loop_clock::now()) {
   inflightCalls().fetch_add(1, std::memory_order_relaxed);
   inflight_->fetch_add(1, std::memory_order_relaxed);
 }
@@ -24,11 +26,12 @@ Incoming::Incoming(Incoming&& other) noexcept
 
 Incoming::~Incoming() {
   // A notify is done when its handler finishes; a request nobody answered is a
-  // handler bug, but the caller still deserves an answer rather than a timeout.
+  // handler bug (or its coroutine was cancelled at shutdown), but the caller
+  // still deserves an answer rather than a timeout.
   if (live_ && !isNotify()) {
     fail(Error{Errc::kInternal, "handler finished without replying"});
   } else if (live_) {
-    finish(true);
+    finish(channel_.lock().get(), true);
   }
 }
 
@@ -36,35 +39,39 @@ const MethodInfo& Incoming::method() const { return entry_->info; }
 
 void Incoming::reply(const google::protobuf::MessageLite& response) {
   if (!live_) return;
+  auto ch = channel_.lock();
   if (!isNotify()) {
-    auto ch = channel_.lock();
     if (ch) {
       ch->sendResponse(call_id_, entry_->info, response);
     } else {
       rpcMetrics().dropped_replies.inc();
     }
   }
-  finish(true);
+  finish(ch.get(), true);
 }
 
 void Incoming::fail(const Error& error) {
   if (!live_) return;
+  auto ch = channel_.lock();
   if (isNotify()) {
-    log::warn("notify {} failed: {}", entry_->info.name, error.describe());
-  } else if (auto ch = channel_.lock()) {
+    if (auto note = log::throttle("notify failed " + std::string(entry_->info.name))) {
+      log::warn("notify {} failed: {}{}", entry_->info.name, error.describe(), *note);
+    }
+  } else if (ch) {
     ch->sendError(call_id_, entry_->info, error);
   } else {
     rpcMetrics().dropped_replies.inc();
   }
-  finish(false);
+  finish(ch.get(), false);
 }
 
-void Incoming::finish(bool success) {
+void Incoming::finish(Channel* channel, bool success) {
   live_ = false;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  double seconds = std::chrono::duration<double>(loop_clock::now() - started_).count();
   entry_->stats->record(success, seconds);
   inflightCalls().fetch_sub(1, std::memory_order_relaxed);
   inflight_->fetch_sub(1, std::memory_order_relaxed);
+  if (channel) channel->inboundFinished();
 }
 
 }  // namespace polis::rpc

@@ -1,6 +1,8 @@
 // Incoming: one request or notify as a handler receives it, before parsing.
 // It knows where the reply goes; answering twice is ignored, and a reply
-// whose channel has closed is dropped and counted. While an Incoming lives it
+// whose channel has closed is dropped and counted. Its latency runs from the
+// read that delivered it to the reply, on the loop clock (base/loop_clock.h):
+// a handler that answers within the same callback records ~0. While an Incoming lives it
 // counts as an in-flight call (draining waits for these) and keeps the handler
 // table it came from alive (so a hot swap cannot pull a handler out from under it).
 #pragma once
@@ -49,7 +51,8 @@ class Incoming {
   void fail(const Error& error);
 
  private:
-  void finish(bool success);
+  // `channel`: the locked channel, or null once it is gone.
+  void finish(Channel* channel, bool success);
 
   std::weak_ptr<Channel> channel_;
   std::shared_ptr<const HandlerTable> table_;

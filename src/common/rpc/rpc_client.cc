@@ -31,6 +31,11 @@ void RpcClient::stop() {
   }
 }
 
+void RpcClient::reconnect(std::string_view reason) {
+  // The close callback below clears channel_, reports the loss and schedules the dial.
+  if (channel_) channel_->close(reason);
+}
+
 void RpcClient::onConnected(net::TcpConnection::Ptr conn) {
   channel_ = Channel::start(
       std::move(conn), dispatcher_, options_,

@@ -22,6 +22,9 @@ class RpcClient {
   // reconnect); on_lost when a ready channel closes.
   void start(std::function<void(const Channel::Ptr&)> on_ready, std::function<void()> on_lost = {});
   void stop();
+  // Closes the current channel (if any) and dials again after the backoff:
+  // for a peer that stopped answering although its connection looks open.
+  void reconnect(std::string_view reason);
   // The open channel, or null while (re)connecting.
   Channel::Ptr channel() const { return channel_ && channel_->ready() ? channel_ : nullptr; }
   std::string endpoint() const { return tcp_.endpoint(); }

@@ -11,7 +11,7 @@
 
 namespace polis::rpc {
 
-// Server-side figures for one method; lives as long as the process.
+// Figures for one method on one side; lives as long as the process.
 struct MethodStats {
   metrics::Counter& ok;
   metrics::Counter& failed;
@@ -21,8 +21,8 @@ struct MethodStats {
     latency.observe(seconds);
   }
 };
+// Resolved once per method id and side; later lookups take no lock.
 MethodStats& serverStats(const MethodInfo& info);
-// Client-side figures, looked up by method id (cached).
 MethodStats& clientStats(const MethodInfo& info);
 
 struct RpcMetrics {
@@ -30,7 +30,9 @@ struct RpcMetrics {
   metrics::Counter& dropped_replies;   // reply a handler produced after its channel closed
   metrics::Counter& unknown_methods;
   metrics::Counter& auth_failures;
+  metrics::Counter& auth_throttled;    // connections refused at accept: their address failed the proof too often
   metrics::Counter& timeouts;
+  metrics::Counter& read_pauses;       // a channel hit its in-flight cap and stopped reading
 };
 RpcMetrics& rpcMetrics();
 

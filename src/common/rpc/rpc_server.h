@@ -1,6 +1,11 @@
 // RpcServer: listens for node-to-node connections and runs a Channel over
 // each. Owns its channels; others see them through the callbacks and hold
 // weak references.
+//
+// Strangers: a connection counts against the listener's cap of
+// not-yet-authenticated connections (net::ListenerOptions) until its
+// handshake succeeds, and an address that keeps failing the proof is
+// refused at accept for a while (AuthThrottle).
 // Threads: loop-thread only.
 #pragma once
 
@@ -10,6 +15,7 @@
 #include <unordered_map>
 
 #include "net/tcp_server.h"
+#include "rpc/auth_throttle.h"
 #include "rpc/channel.h"
 
 namespace polis::rpc {
@@ -19,7 +25,7 @@ class RpcServer {
   using ChannelCallback = std::function<void(const Channel::Ptr&)>;
 
   RpcServer(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host, uint16_t port,
-            net::ConnectionOptions conn_options = {});
+            net::ConnectionOptions conn_options = {}, net::ListenerOptions listener = {256, "rpc"});
   ~RpcServer();
 
   // Called when a peer has passed the handshake, and when a ready channel closes.
@@ -32,6 +38,8 @@ class RpcServer {
   // Channels leave channelCount() once their connections have finished closing.
   void closeAll(std::string_view reason, bool flush = false);
   size_t channelCount() const { return channels_.size(); }
+  // Accepted connections that have not finished the handshake.
+  size_t unauthenticated() const { return tcp_.unadmitted(); }
   uint16_t port() const { return tcp_.port(); }
 
  private:
@@ -41,6 +49,7 @@ class RpcServer {
   const Dispatcher& dispatcher_;
   ChannelOptions options_;
   net::TcpServer tcp_;
+  AuthThrottle auth_throttle_;
   std::unordered_map<Channel*, Channel::Ptr> channels_;
   ChannelCallback on_ready_;
   ChannelCallback on_closed_;

@@ -63,16 +63,5 @@ TEST(NodeConfig, BadEnvValueNamesTheVariable) {
   EXPECT_NE(msg.find("POLIS_NODE__RPC_PORT"), std::string::npos) << msg;
 }
 
-TEST(NodeConfig, ParseEndpoint) {
-  Endpoint e;
-  EXPECT_TRUE(parseEndpoint("10.0.0.1:80", e));
-  EXPECT_EQ(e.host, "10.0.0.1");
-  EXPECT_EQ(e.port, 80);
-  EXPECT_FALSE(parseEndpoint("10.0.0.1", e));
-  EXPECT_FALSE(parseEndpoint(":80", e));
-  EXPECT_FALSE(parseEndpoint("h:0", e));
-  EXPECT_FALSE(parseEndpoint("h:80x", e));
-}
-
 }  // namespace
 }  // namespace polis

@@ -51,8 +51,9 @@ struct Outcome {
   std::chrono::steady_clock::time_point exited;
 };
 
-// Starts `node`, makes one slow call, drains as soon as the handler runs.
-Outcome drainWithACallInFlight(Node& node, SlowEcho& echo) {
+// Starts `node`, makes one slow call, drains as soon as the handler runs,
+// and expects run() to return `exit_code`.
+Outcome drainWithACallInFlight(Node& node, SlowEcho& echo, int exit_code = Node::kExitDrained) {
   Outcome out;
   rpc::Dispatcher client_dispatcher;
   std::unique_ptr<rpc::RpcClient> client;
@@ -77,7 +78,7 @@ Outcome drainWithACallInFlight(Node& node, SlowEcho& echo) {
   int code = node.run();
   out.exited = std::chrono::steady_clock::now();
   client.reset();
-  EXPECT_EQ(code, 0);
+  EXPECT_EQ(code, exit_code);
   return out;
 }
 
@@ -99,7 +100,7 @@ TEST(NodeDrain, DrainTimeoutBoundsASlowCall) {
   node.standalone();
   SlowEcho echo(node.loop(), 1s);
   node.addService(echo);
-  Outcome out = drainWithACallInFlight(node, echo);
+  Outcome out = drainWithACallInFlight(node, echo, Node::kExitForced);
   EXPECT_LT(out.exited - out.drain_started, 800ms) << "the drain timeout did not bound the wait";
   EXPECT_FALSE(echo.finished);
   // Let the abandoned handler finish (its reply is dropped), so its coroutine

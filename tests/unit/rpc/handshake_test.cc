@@ -8,25 +8,54 @@ namespace polis::rpc::testing {
 namespace {
 
 TEST(Handshake, ProofsVerifyOnlyWithTheSameSecret) {
-  Handshake a(kSecret, "a"), b(kSecret, "b"), mallory("guess", "b");
-  Proof from_b = b.answer(a.challenge());
-  EXPECT_TRUE(a.verify(from_b) == false) << "a has not seen b's challenge yet";
-  a.answer(b.challenge());
-  EXPECT_TRUE(a.verify(from_b));
-  EXPECT_EQ(a.peerName(), "b");
+  Handshake dialer(kSecret, Side::kDial), acceptor(kSecret, Side::kAccept), mallory("guess", Side::kDial);
+  auto from_acceptor = acceptor.answer(dialer.challenge());
+  ASSERT_TRUE(from_acceptor);
+  EXPECT_FALSE(dialer.verify(*from_acceptor)) << "the dialer has not seen the acceptor's challenge yet";
+  auto from_dialer = dialer.answer(acceptor.challenge());
+  ASSERT_TRUE(from_dialer);
+  EXPECT_TRUE(dialer.verify(*from_acceptor));
+  EXPECT_TRUE(acceptor.verify(*from_dialer));
 
-  Handshake c(kSecret, "c");
-  c.answer(mallory.challenge());
-  EXPECT_FALSE(c.verify(mallory.answer(c.challenge()))) << "wrong secret accepted";
+  Handshake victim(kSecret, Side::kAccept);
+  ASSERT_TRUE(victim.answer(mallory.challenge()));
+  EXPECT_FALSE(victim.verify(*mallory.answer(victim.challenge()))) << "wrong secret accepted";
 }
 
 TEST(Handshake, ProofIsBoundToTheConnectionsNonces) {
-  Handshake a(kSecret, "a"), b(kSecret, "b"), a2(kSecret, "a");
-  a.answer(b.challenge());
-  a2.answer(b.challenge());
-  Proof for_a = b.answer(a.challenge());
-  EXPECT_TRUE(a.verify(for_a));
-  EXPECT_FALSE(a2.verify(for_a)) << "a proof replayed to another connection verified";
+  Handshake a(kSecret, Side::kAccept), b(kSecret, Side::kDial), a2(kSecret, Side::kAccept);
+  ASSERT_TRUE(a.answer(b.challenge()));
+  ASSERT_TRUE(a2.answer(b.challenge()));
+  auto for_a = b.answer(a.challenge());
+  ASSERT_TRUE(for_a);
+  EXPECT_TRUE(a.verify(*for_a));
+  EXPECT_FALSE(a2.verify(*for_a)) << "a proof replayed to another connection verified";
+}
+
+// The reflection attack, on the handshake alone: a stranger holds two
+// connections to the same node, both accepted by it. It hands the node's
+// nonce from connection 1 to connection 2 as its own challenge, and offers
+// the proof the node makes there back on connection 1.
+TEST(Handshake, ANodesOwnProofReflectedBackIsRefused) {
+  Handshake conn1(kSecret, Side::kAccept), conn2(kSecret, Side::kAccept);
+  Challenge reflected;
+  reflected.set_nonce(conn1.challenge().nonce());
+  auto node_proof = conn2.answer(reflected);  // what the node says on connection 2
+  ASSERT_TRUE(node_proof);
+  Challenge second;
+  second.set_nonce(conn2.challenge().nonce());
+  ASSERT_TRUE(conn1.answer(second));
+  EXPECT_FALSE(conn1.verify(*node_proof)) << "the node accepted its own proof: reflection passes without the secret";
+}
+
+TEST(Handshake, MalformedChallengesAreRefused) {
+  Handshake h(kSecret, Side::kAccept);
+  EXPECT_FALSE(h.answer(h.challenge())) << "our own nonce sent back";
+  Challenge short_nonce;
+  short_nonce.set_nonce(std::string(Handshake::kNonceSize - 1, 'x'));
+  EXPECT_FALSE(h.answer(short_nonce));
+  EXPECT_FALSE(h.answer(Challenge{})) << "no nonce";
+  EXPECT_FALSE(h.gotChallenge());
 }
 
 TEST(Header, RoundTripsAndRejectsBadVersionOrKind) {
@@ -162,8 +191,8 @@ TEST_F(RpcHandshakeTest, SecondHandshakeAfterReadyIsRejected) {
   uint64_t before = rejectedCount("handshake_after_ready");
   RawPeer raw(loop, port, kSecret);
   ASSERT_TRUE(runUntil(loop, [&] { return raw.proved(); }));
-  Handshake again(kSecret, "raw-peer");
-  raw.sendFrame(Header{Kind::kHandshake, 1, 0, 0}, again.challenge().SerializeAsString());
+  Handshake again(kSecret, Side::kDial);
+  raw.sendFrame(Header{Kind::kHandshake, kChallengeStep, 0, 0}, again.challenge().SerializeAsString());
   ASSERT_TRUE(runUntil(loop, [&] { return raw.closed(); }));
   EXPECT_EQ(rejectedCount("handshake_after_ready"), before + 1);
   EXPECT_EQ(server_ready, 1) << "the raw peer's first handshake was valid";

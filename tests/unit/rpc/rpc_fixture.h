@@ -125,9 +125,9 @@ inline Abandonable abandonableEcho(gen::Echo::Stub stub, EchoMsg req, bool* resu
 }
 
 // Speaks the node-to-node wire protocol by hand over a plain TcpConnection.
-// With a secret it answers the server's challenge like a node would (so the
-// test can send frames a real Channel never would); without one it is an
-// unauthenticated stranger.
+// With a secret it runs the handshake as a dialling node would (so the test
+// can send frames a real Channel never would); without one it is an
+// unauthenticated stranger that only records what the server sends.
 class RawPeer {
  public:
   struct Frame {
@@ -135,9 +135,11 @@ class RawPeer {
     std::string body;
   };
 
-  RawPeer(EventLoop& loop, uint16_t port, std::optional<std::string> secret = std::nullopt)
+  RawPeer(EventLoop& loop, uint16_t port, std::optional<std::string> secret = std::nullopt,
+          std::string name = "raw-peer")
       : client_(loop, "127.0.0.1", port), state_(std::make_shared<State>()) {
-    if (secret) state_->handshake.emplace(*secret, "raw-peer");
+    state_->name = std::move(name);
+    if (secret) state_->handshake.emplace(*secret, Side::kDial);
     // The connection's callbacks hold the state weakly: a RawPeer destroyed
     // while its connection still closes leaves nothing dangling.
     std::weak_ptr<State> weak = state_;
@@ -149,7 +151,7 @@ class RawPeer {
                      [weak](const net::TcpConnection::Ptr&, std::string_view) {
                        if (auto s = weak.lock()) s->closed = true;
                      });
-      if (s->handshake) s->sendFrame(Header{Kind::kHandshake, 1, 0, 0}, s->handshake->challenge().SerializeAsString());
+      if (s->handshake) s->sendFrame(Header{Kind::kHandshake, kChallengeStep, 0, 0}, s->handshake->challenge().SerializeAsString());
     });
   }
   ~RawPeer() {
@@ -158,11 +160,21 @@ class RawPeer {
   }
 
   bool connected() const { return state_->conn != nullptr; }
-  // True once we sent our proof: frames sent from now on reach a ready server.
+  // True once we sent our identity: frames sent from now on reach a ready server.
   bool proved() const { return state_->proved; }
   bool closed() const { return state_->closed; }
-  // Frames after the handshake (handshake frames are not kept).
+  // Frames after the handshake.
   const std::vector<Frame>& frames() const { return state_->frames; }
+  // Handshake frames the server sent, in order.
+  const std::vector<Frame>& handshakeFrames() const { return state_->handshake_frames; }
+  // The nonce of the server's challenge ("" until it arrived).
+  std::string serverNonce() const {
+    for (const auto& f : state_->handshake_frames) {
+      Challenge c;
+      if (f.header.msg_id == kChallengeStep && c.ParseFromString(f.body)) return c.nonce();
+    }
+    return "";
+  }
 
   void sendBytes(const std::string& bytes) { state_->sendBytes(bytes); }
   void sendFrame(const Header& h, const std::string& body) { state_->sendFrame(h, body); }
@@ -171,17 +183,32 @@ class RawPeer {
   struct State {
     net::TcpConnection::Ptr conn;
     std::optional<Handshake> handshake;
+    std::string name;
     bool proved = false;
     bool closed = false;
     std::vector<Frame> frames;
+    std::vector<Frame> handshake_frames;
 
     void sendBytes(const std::string& bytes) { conn->send(bytes.data(), bytes.size()); }
-    void sendFrame(const Header& h, const std::string& body) {
-      std::string bytes(net::kLengthPrefix + kHeaderSize, '\0');
-      auto* p = reinterpret_cast<unsigned char*>(bytes.data());
-      net::putU32(p, static_cast<uint32_t>(kHeaderSize + body.size()));
-      encodeHeader(h, p + net::kLengthPrefix);
-      sendBytes(bytes + body);
+    void sendFrame(const Header& h, const std::string& body) { sendBytes(encodeFrame(h, body)); }
+    void onHandshake(const Header& h, const std::string& body) {
+      handshake_frames.push_back(Frame{h, body});
+      if (!handshake) return;  // a stranger only watches
+      if (h.msg_id == kChallengeStep) {
+        Challenge challenge;
+        ASSERT_TRUE(challenge.ParseFromString(body));
+        auto proof = handshake->answer(challenge);
+        ASSERT_TRUE(proof);
+        sendFrame(Header{Kind::kHandshake, kProofStep, 0, 0}, proof->SerializeAsString());
+      } else if (h.msg_id == kProofStep) {
+        Proof proof;
+        ASSERT_TRUE(proof.ParseFromString(body));
+        ASSERT_TRUE(handshake->verify(proof)) << "the server's proof did not verify";
+        Identity identity;
+        identity.set_node(name);
+        sendFrame(Header{Kind::kHandshake, kIdentityStep, 0, 0}, identity.SerializeAsString());
+        proved = true;
+      }
     }
     void onData(evbuffer* input) {
       while (true) {
@@ -191,14 +218,11 @@ class RawPeer {
         std::string body(view.substr(kHeaderSize));
         net::consumeFrame(input, view);
         ASSERT_TRUE(header) << "the server sent a malformed header";
-        if (header->kind != Kind::kHandshake) {
+        if (header->kind == Kind::kHandshake) {
+          onHandshake(*header, body);
+        } else {
           frames.push_back(Frame{*header, std::move(body)});
-        } else if (header->msg_id == 1 && handshake) {
-          Challenge challenge;
-          ASSERT_TRUE(challenge.ParseFromString(body));
-          sendFrame(Header{Kind::kHandshake, 2, 0, 0}, handshake->answer(challenge).SerializeAsString());
-          proved = true;
-        }  // the server's own challenge to a stranger, or its proof: not needed here
+        }
       }
     }
   };

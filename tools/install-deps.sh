@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config ccache git ca-certificates curl procps iproute2 util-linux
+  # clang and its libFuzzer runtime for the fuzz targets (tools/fuzz.sh)
+  clang libclang-rt-14-dev
   # libraries
   libevent-dev protobuf-compiler libprotobuf-dev libprotoc-dev libhiredis-dev libmysqlcppconn-dev
   liblua5.4-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev

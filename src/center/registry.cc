@@ -5,7 +5,8 @@
 namespace polis::center {
 
 Registry::Registry(std::string center_name, uint64_t incarnation, Now now)
-    : center_name_(std::move(center_name)), incarnation_(incarnation), now_(std::move(now)) {}
+    : center_name_(std::move(center_name)), incarnation_(incarnation), now_(std::move(now)),
+      last_evict_check_(now_()) {}
 
 MembershipDiff Registry::nextDiff() {
   MembershipDiff diff;
@@ -72,8 +73,8 @@ std::optional<MembershipDiff> Registry::removeOwner(uint64_t owner) {
 std::optional<MembershipDiff> Registry::evictSilent(Clock::duration timeout, Clock::duration interval) {
   auto now = now_();
   auto previous = std::exchange(last_evict_check_, now);
-  if (previous && now - *previous > 2 * interval) {
-    auto stall = now - *previous - interval;
+  if (now - previous > 2 * interval) {
+    auto stall = now - previous - interval;
     log::warn("the center did not run for {} ms; not counting that against the nodes",
               std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
     for (auto& [name, e] : nodes_) e.last_seen = std::min(now, e.last_seen + stall);

@@ -70,7 +70,7 @@ class Registry {
   std::map<std::string, Entry> nodes_;
   std::map<uint64_t, std::string> by_owner_;
   std::set<std::string> load_dirty_;
-  std::optional<Clock::time_point> last_evict_check_;
+  Clock::time_point last_evict_check_;  // from construction: a stall before the first check counts too
 };
 
 }  // namespace polis::center

@@ -2,6 +2,7 @@
 and a teardown that SIGKILLs whatever a failing test left running."""
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "cluster"))
 
-from polis_cluster import Cluster, paths, topology  # noqa: E402
+from polis_cluster import Cluster, ops, paths, topology  # noqa: E402
 
 # Nodes read POLIS_<KEY> variables as config overrides; one left in the
 # developer's shell would silently change every node these tests start.
@@ -81,3 +82,26 @@ def member_names(doc):
 
 def member_states(doc):
     return {n["name"]: n["state"] for n in doc["nodes"]}
+
+
+SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
+
+
+def scrape(port):
+    """{(name, labels): value} from a node's /metrics; fails on a line that is not Prometheus text."""
+    status, body = ops.get(port, "/metrics")
+    assert status == 200
+    out = {}
+    for line in body.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"not Prometheus text: {line!r}"
+        out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def value(samples, name, **labels):
+    """Sum of the samples of `name` whose labels include `labels`."""
+    want = [f'{k}="{v}"' for k, v in labels.items()]
+    return sum(v for (n, l), v in samples.items() if n == name and all(w in l for w in want))

@@ -61,3 +61,32 @@ def test_short_secret_is_rejected(build_dir, tmp_path):
     r = run_node(build_dir, tmp_path, "login", {"cluster": {"secret": "too-short"}})
     assert r.returncode == 2, r.stderr
     assert "cluster.secret" in r.stderr
+
+
+def test_misspelt_env_variable_is_refused(build_dir, tmp_path):
+    # Before: a misspelt override was ignored and the node ran on the file's value.
+    r = run_node(build_dir, tmp_path, "lobby", env={"POLIS_NODE__OPS_PROT": "9100"})
+    assert r.returncode == 2, r.stderr
+    assert "unknown environment variable POLIS_NODE__OPS_PROT" in r.stderr
+    r = run_node(build_dir, tmp_path, "lobby", env={"POLIS_CLUSTER_HEARTBEAT": "1s"})
+    assert r.returncode == 2, r.stderr
+    assert "POLIS_CLUSTER__HEARTBEAT" in r.stderr  # the message shows the right spelling
+
+
+def test_build_variables_are_not_config(build_dir, tmp_path):
+    # The scripts' own variables reach nodes through the environment; they are no
+    # config override and must not stop a node. The node then runs (and keeps
+    # retrying the unused center), so it is stopped after a moment.
+    config = nodes.node_config(make_topology({"center": 1}), NodeSpec("lobby-1", "lobby"), {"rpc": 0, "ops": 0},
+                               [UNUSED_CENTER])
+    path = nodes.write_config(tmp_path / "lobby.yaml", config)
+    proc = subprocess.Popen([build_dir / "src" / "lobby" / "polis-lobby", "--config", path],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, POLIS_BUILD_DIR="/tmp/elsewhere", POLIS_BUILD_BENCH="OFF"))
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(1.0)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert "unknown environment variable" not in out

@@ -67,16 +67,23 @@ def test_up_starts_redis_and_mariadb_and_down_stops_everything(make_cluster):
     cluster.down()
 
 
-def test_command_line_up_status_kill_start_down(tmp_path, build_dir):
+def command_line(tmp_path, build_dir, name, roles, options_first=False):
+    """(cli, topology path, data dir): cli(*args) runs polis-cluster on a fresh
+    topology, with -t/--data after the subcommand or, with options_first, before it."""
     topo = tmp_path / "topology.yaml"
-    topo.write_text(yaml.safe_dump({"name": "cli", "secret": SECRET, "ports": "auto",
-                                    "roles": {"center": 1, "lobby": 1}, **FAST}))
+    topo.write_text(yaml.safe_dump({"name": name, "secret": SECRET, "ports": "auto", "roles": roles, **FAST}))
     data = tmp_path / "data"
     env = dict(os.environ, POLIS_BUILD_DIR=str(build_dir))
+    options = ["-t", str(topo), "--data", str(data)]
 
     def cli(*args):
-        return subprocess.run([str(CLI), *args, "-t", str(topo), "--data", str(data)],
-                              capture_output=True, text=True, timeout=30, env=env)
+        argv = [str(CLI), *options, *args] if options_first else [str(CLI), *args, *options]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env)
+    return cli, topo, data
+
+
+def test_command_line_up_status_kill_start_down(tmp_path, build_dir):
+    cli, topo, data = command_line(tmp_path, build_dir, "cli", {"center": 1, "lobby": 1})
 
     try:
         r = cli("up")
@@ -100,6 +107,29 @@ def test_command_line_up_status_kill_start_down(tmp_path, build_dir):
         assert r.returncode == 0 and "stopped" in r.stdout, r.stderr
         assert [n for n, (pid, marker) in started.items() if processes.is_running(pid, marker)] == []
         assert cli("status").returncode == 3
+    finally:
+        _cluster(topo, data).kill_all()
+
+
+def test_options_before_the_subcommand_and_a_restarted_center_waits_for_its_registry(tmp_path, build_dir):
+    cli, topo, data = command_line(tmp_path, build_dir, "opts", {"center": 1, "lobby": 2}, options_first=True)
+
+    try:
+        r = cli("up")
+        assert r.returncode == 0, r.stderr
+        r = cli("status")
+        # Before the fix this acted on the repository's dev cluster ("not up", exit 3).
+        assert r.returncode == 0 and "lobby-2" in r.stdout, r.stdout + r.stderr
+        cluster = _cluster(topo, data)
+        cluster.kill("center-1", "KILL")
+        assert processes.wait_gone(cluster.entry("center-1")["pid"], 5, cluster.entry("center-1")["marker"])
+        r = cli("start", "center-1")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "every running node has registered" in r.stdout, r.stdout
+        listed = {m["name"] for m in _cluster(topo, data).members("center-1")["nodes"]}
+        assert listed == {"lobby-1", "lobby-2"}, "start returned before the registry was complete"
+        r = cli("down")
+        assert r.returncode == 0 and "stopped" in r.stdout, r.stderr
     finally:
         _cluster(topo, data).kill_all()
 

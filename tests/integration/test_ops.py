@@ -2,35 +2,12 @@
 figures, and bad bytes on the RPC port close only that connection, are
 counted, and leave the node serving."""
 
-import re
 import socket
 import struct
 import time
 
-from conftest import member_names, wait_for
+from conftest import member_names, scrape, value, wait_for
 from polis_cluster import ops
-
-SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
-
-
-def scrape(port):
-    """{(name, labels): value} from a node's /metrics."""
-    status, body = ops.get(port, "/metrics")
-    assert status == 200
-    out = {}
-    for line in body.splitlines():
-        if line.startswith("#") or not line:
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"not Prometheus text: {line!r}"
-        out[(m.group(1), m.group(2) or "")] = float(m.group(3))
-    return out
-
-
-def value(samples, name, **labels):
-    """Sum of the samples of `name` whose labels include `labels`."""
-    want = [f'{k}="{v}"' for k, v in labels.items()]
-    return sum(v for (n, l), v in samples.items() if n == name and all(w in l for w in want))
 
 
 def test_metrics_cover_transport_rpc_and_loop(make_cluster):

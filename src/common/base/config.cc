@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+extern char** environ;
+
 namespace polis {
 namespace {
 
@@ -95,12 +97,21 @@ std::string showMillis(std::chrono::milliseconds ms) { return fmt::format("{}ms"
 
 }  // namespace
 
-EnvLookup processEnv() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (!value) return std::nullopt;
-    return std::string(value);
-  };
+std::optional<std::string> Environment::get(const std::string& name) const {
+  auto it = vars_.find(name);
+  if (it == vars_.end()) return std::nullopt;
+  return it->second;
+}
+
+Environment processEnv() {
+  std::map<std::string, std::string> vars;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view text(*entry);
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    vars.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return Environment(std::move(vars));
 }
 
 std::string ConfigReader::envName(std::string_view key) {
@@ -113,7 +124,7 @@ std::string ConfigReader::envName(std::string_view key) {
   return name;
 }
 
-Result<ConfigReader> ConfigReader::fromFile(const std::string& path, EnvLookup env) {
+Result<ConfigReader> ConfigReader::fromFile(const std::string& path, Environment env) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Error(Errc::kInvalidArgument,
@@ -124,7 +135,7 @@ Result<ConfigReader> ConfigReader::fromFile(const std::string& path, EnvLookup e
   return fromString(text.str(), std::move(env), path);
 }
 
-Result<ConfigReader> ConfigReader::fromString(std::string_view yaml, EnvLookup env, std::string source) {
+Result<ConfigReader> ConfigReader::fromString(std::string_view yaml, Environment env, std::string source) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -176,7 +187,8 @@ std::optional<ConfigReader::Raw> ConfigReader::lookup(std::string_view key) {
   if (entry != entries_.end()) entry->second.read = true;
 
   std::string var = envName(key);
-  if (auto value = env_ ? env_(var) : std::nullopt) {
+  env_read_.insert(var);
+  if (auto value = env_.get(var)) {
     return Raw{false, true, *value, splitList(*value), "env " + var, ""};
   }
   if (section_line) return Raw{false, false, "", {}, fileOrigin(*section_line), "a mapping"};
@@ -296,7 +308,7 @@ std::string ConfigReader::oneOf(std::string_view key, std::string_view def,
 }
 
 bool ConfigReader::has(std::string_view key) const {
-  if (env_ && env_(envName(key))) return true;
+  if (env_.get(envName(key))) return true;
   auto entry = entries_.find(key);
   if (entry != entries_.end()) return !entry->second.node.IsNull();
   auto below = entries_.lower_bound(std::string(key) + ".");
@@ -320,6 +332,36 @@ std::vector<std::string> ConfigReader::keysUnder(std::string_view prefix) const 
   return keys;
 }
 
+// A POLIS_ variable is meant as an override when it has the double
+// underscore of a section, or starts with a section a getter read followed by
+// a single underscore (the likely misspelling). Variables for free-form
+// sections (allowUnknownUnder) are accepted.
+void ConfigReader::checkEnvironment(std::vector<std::string>& lines) const {
+  std::set<std::string> sections;
+  for (const auto& var : env_read_) sections.insert(var.substr(0, var.find("__", 6)));
+  for (const auto& entry : env_.all()) {
+    const std::string& name = entry.first;
+    if (!name.starts_with("POLIS_") || env_read_.count(name)) continue;
+    bool allowed = std::any_of(allowed_prefixes_.begin(), allowed_prefixes_.end(), [&](const std::string& p) {
+      return name.starts_with(envName(p) + "__");
+    });
+    if (allowed) continue;
+    if (name.find("__") != std::string::npos) {
+      lines.push_back(fmt::format("unknown environment variable {} — it overrides no config key; check the spelling",
+                                  name));
+      continue;
+    }
+    for (const auto& section : sections) {
+      if (name.starts_with(section + "_")) {
+        lines.push_back(fmt::format("environment variable {} is not a config override: a section and its key are "
+                                    "separated by a double underscore ({}__{})",
+                                    name, section, name.substr(section.size() + 1)));
+        break;
+      }
+    }
+  }
+}
+
 Result<void> ConfigReader::finish() const {
   std::vector<std::string> lines = problems_;
   for (const auto& key : file_order_) {
@@ -327,6 +369,7 @@ Result<void> ConfigReader::finish() const {
     if (entry.read || isAllowedUnknown(key)) continue;
     lines.push_back(fmt::format("unknown key {} (in {}) — check the spelling", key, fileOrigin(entry.line)));
   }
+  checkEnvironment(lines);
   if (lines.empty()) return {};
   return Error(Errc::kInvalidArgument, fmt::format("{}", fmt::join(lines, "\n")));
 }

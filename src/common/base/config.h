@@ -9,7 +9,11 @@
 // Getters never fail: a bad or missing value is recorded and the default is
 // returned, so a node reads all its settings and then calls finish(), which
 // reports every problem at once (one per line, each naming the key and where
-// the value came from), plus the keys in the file that nobody read.
+// the value came from), plus the keys in the file that nobody read and the
+// POLIS_ variables that override no key: a name with a double underscore
+// that maps to no key read (POLIS_NODE__OPS_PROT), or one that starts like a
+// section but has a single underscore (POLIS_NODE_OPS_PORT). Other POLIS_
+// names (POLIS_BUILD_DIR, the build scripts' own) are not config and are left alone.
 //
 // Threads: not thread-safe; read the config on one thread at start-up.
 #pragma once
@@ -31,16 +35,26 @@
 
 namespace polis {
 
-// Looks up one environment variable; injectable so tests need not touch the
-// process environment.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-EnvLookup processEnv();
+// The environment a config is read with: a snapshot of variables, injectable
+// so tests need not touch the process environment.
+class Environment {
+ public:
+  Environment() = default;
+  explicit Environment(std::map<std::string, std::string> vars) : vars_(std::move(vars)) {}
+  std::optional<std::string> get(const std::string& name) const;
+  const std::map<std::string, std::string>& all() const { return vars_; }
+
+ private:
+  std::map<std::string, std::string> vars_;
+};
+// The process's environment, as it is now.
+Environment processEnv();
 
 class ConfigReader {
  public:
-  static Result<ConfigReader> fromFile(const std::string& path, EnvLookup env = processEnv());
+  static Result<ConfigReader> fromFile(const std::string& path, Environment env = processEnv());
   // `source` names the text in messages (a file path, or "<string>").
-  static Result<ConfigReader> fromString(std::string_view yaml, EnvLookup env,
+  static Result<ConfigReader> fromString(std::string_view yaml, Environment env,
                                          std::string source = "<string>");
 
   // The environment variable that overrides `key`.
@@ -95,7 +109,7 @@ class ConfigReader {
     std::string problem;  // set when the file holds something unusable here
   };
 
-  ConfigReader(EnvLookup env, std::string source) : env_(std::move(env)), source_(std::move(source)) {}
+  ConfigReader(Environment env, std::string source) : env_(std::move(env)), source_(std::move(source)) {}
   // Records the leaf keys under `node`; returns a message for keys it cannot map.
   std::optional<std::string> flatten(const YAML::Node& node, const std::string& prefix);
   std::string fileOrigin(int line) const;
@@ -105,8 +119,10 @@ class ConfigReader {
   void report(std::string_view key, const std::string& origin, const std::string& expected,
               const std::string& got);
   bool isAllowedUnknown(const std::string& key) const;
+  void checkEnvironment(std::vector<std::string>& lines) const;
 
-  EnvLookup env_;
+  Environment env_;
+  std::set<std::string, std::less<>> env_read_;  // variable names a getter looked at
   std::string source_;
   std::map<std::string, Entry, std::less<>> entries_;  // leaf keys of the file
   std::vector<std::string> file_order_;

@@ -409,7 +409,8 @@ void Channel::failAll(Errc code, const std::string& why) {
   auto failed = std::make_shared<std::unordered_map<uint32_t, PendingCall>>(std::move(pending_));
   pending_.clear();
   loop().post([failed, code, why, peer = peer_name_] {
-    for (auto& [id, call] : *failed) {
+    for (auto& entry : *failed) {
+      PendingCall& call = entry.second;
       Error error{code, std::string(call.info->name) + " to " + peer + ": " + why};
       guarded("reply callback", [&] { call.done(std::move(error)); });
     }

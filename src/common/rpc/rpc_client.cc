@@ -12,7 +12,7 @@ ChannelOptions withOutgoing(ChannelOptions o) {
 
 RpcClient::RpcClient(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host,
                      uint16_t port, net::ConnectionOptions conn_options, net::ReconnectPolicy policy)
-    : loop_(loop), dispatcher_(dispatcher), options_(withOutgoing(std::move(options))),
+    : dispatcher_(dispatcher), options_(withOutgoing(std::move(options))),
       tcp_(loop, std::move(host), port, conn_options, policy) {}
 
 RpcClient::~RpcClient() { stop(); }

@@ -32,7 +32,6 @@ class RpcClient {
  private:
   void onConnected(net::TcpConnection::Ptr conn);
 
-  EventLoop& loop_;
   const Dispatcher& dispatcher_;
   ChannelOptions options_;
   net::TcpClient tcp_;

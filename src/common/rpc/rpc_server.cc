@@ -10,7 +10,7 @@ namespace polis::rpc {
 
 RpcServer::RpcServer(EventLoop& loop, const Dispatcher& dispatcher, ChannelOptions options, std::string host,
                      uint16_t port, net::ConnectionOptions conn_options, net::ListenerOptions listener)
-    : loop_(loop), dispatcher_(dispatcher), options_(std::move(options)),
+    : dispatcher_(dispatcher), options_(std::move(options)),
       tcp_(loop, std::move(host), port, conn_options, std::move(listener)) {}
 
 RpcServer::~RpcServer() {

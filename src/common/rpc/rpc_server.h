@@ -45,7 +45,6 @@ class RpcServer {
  private:
   void accept(net::TcpConnection::Ptr conn);
 
-  EventLoop& loop_;
   const Dispatcher& dispatcher_;
   ChannelOptions options_;
   net::TcpServer tcp_;

@@ -13,13 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using Env = std::map<std::string, std::string>;
 
-EnvLookup envFrom(Env env) {
-  return [env = std::move(env)](const std::string& name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  };
-}
+Environment envFrom(Env env) { return Environment(std::move(env)); }
 
 ConfigReader load(std::string_view yaml, Env env = {}) {
   auto reader = ConfigReader::fromString(yaml, envFrom(std::move(env)), "config.yaml");
@@ -223,6 +217,34 @@ TEST(Config, FromFile) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find(path), std::string::npos);
   EXPECT_NE(missing.error().message.find("No such file"), std::string::npos);
+}
+
+// A misspelt override is refused like a misspelt file key, naming the variable.
+TEST(Config, UnknownPolisVariablesAreRefused) {
+  auto config = load("node:\n  name: a\n",
+                     {{"POLIS_NODE__OPS_PROT", "9"}, {"POLIS_NODE__NAME", "b"}, {"POLIS_BUILD_DIR", "/tmp/b"},
+                      {"HOME", "/root"}});
+  EXPECT_EQ(config.str("node.name", "x"), "b");
+  (void)config.port("node.ops_port", 0);
+  std::string text = problems(config);
+  EXPECT_NE(text.find("unknown environment variable POLIS_NODE__OPS_PROT"), std::string::npos) << text;
+  EXPECT_EQ(text.find("POLIS_NODE__NAME"), std::string::npos) << "a variable that was read is fine: " << text;
+  EXPECT_EQ(text.find("POLIS_BUILD_DIR"), std::string::npos) << "not a config variable: " << text;
+  EXPECT_EQ(text.find("HOME"), std::string::npos);
+}
+
+TEST(Config, SingleUnderscoreAfterASectionIsCalledOut) {
+  auto config = load("", {{"POLIS_NODE_OPS_PORT", "9"}});
+  (void)config.port("node.ops_port", 0);
+  std::string text = problems(config);
+  EXPECT_NE(text.find("POLIS_NODE_OPS_PORT"), std::string::npos) << text;
+  EXPECT_NE(text.find("POLIS_NODE__OPS_PORT"), std::string::npos) << "the message shows the right spelling: " << text;
+}
+
+TEST(Config, VariablesUnderAFreeFormSectionAreAccepted) {
+  auto config = load("", {{"POLIS_PLUGINS__CHAT__ROOMS", "4"}});
+  config.allowUnknownUnder("plugins");
+  EXPECT_EQ(problems(config), "");
 }
 
 }  // namespace

@@ -198,6 +198,13 @@ TEST_F(RegistryTest, SilentNameIsFreedByEvictionThenTakenOver) {
   EXPECT_TRUE(up(node("a"), 2));
 }
 
+TEST_F(RegistryTest, AStallBeforeTheFirstCheckCountsToo) {
+  ASSERT_TRUE(up(node("a"), 1));
+  now += 5s;  // stopped before its first eviction check ever ran
+  EXPECT_FALSE(registry.evictSilent(1s, 250ms)) << "the first check measured the stall against the node";
+  EXPECT_EQ(registry.size(), 1u);
+}
+
 TEST_F(RegistryTest, ACenterThatDidNotRunDoesNotEvictForItsOwnStall) {
   const auto interval = 250ms;
   ASSERT_TRUE(up(node("a"), 1));

@@ -7,13 +7,7 @@
 namespace polis {
 namespace {
 
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+Environment envOf(std::map<std::string, std::string> vars) { return Environment(std::move(vars)); }
 
 std::string problems(const std::string& yaml, std::map<std::string, std::string> env = {}, bool centers = true) {
   auto reader = ConfigReader::fromString(yaml, envOf(env), "node.yaml");

@@ -67,7 +67,18 @@ def cmd_kill(cluster, args):
 
 def cmd_start(cluster, args):
     started = cluster.start(args.name, timeout=args.timeout)
-    print(f"{args.name}: {'started and ready' if started else 'already running'}")
+    if not started:
+        print(f"{args.name}: already running")
+        return 0
+    if cluster.entry(args.name).get("role") == "center":
+        missing = cluster.registry_missing(args.name)
+        if missing:
+            print(f"{args.name}: started and ready, but these nodes have not registered with it yet: "
+                  f"{', '.join(missing)}")
+            return 1
+        print(f"{args.name}: started and ready; every running node has registered with it")
+        return 0
+    print(f"{args.name}: started and ready")
     return 0
 
 
@@ -106,24 +117,32 @@ def _print_status(cluster):
     return rows
 
 
-def _parser():
-    common = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS lets the options go before or after the subcommand without the
-    # subcommand's defaults overwriting what was given before it.
-    common.add_argument("-t", "--topology", default=argparse.SUPPRESS,
+def _add_common(parser, defaults):
+    """-t/--data/--build on `parser`. The main parser holds the real defaults;
+    each subcommand adds its own copies with SUPPRESS, so an option given
+    before the subcommand is not overwritten by the subcommand's default.
+    (argparse's `parents=` would share one action object between them, and
+    set_defaults on one would change the other's default too.)"""
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+    parser.add_argument("-t", "--topology", default=default(str(DEFAULT_TOPOLOGY)),
                         help=f"topology YAML (default {DEFAULT_TOPOLOGY})")
-    common.add_argument("--data", default=argparse.SUPPRESS,
+    parser.add_argument("--data", default=default(None),
                         help="data folder (default: the topology's, .polis/<name>/)")
-    common.add_argument("--build", default=argparse.SUPPRESS,
+    parser.add_argument("--build", default=default(None),
                         help="CMake build folder with the binaries (default $POLIS_BUILD_DIR or build/)")
-    p = argparse.ArgumentParser(prog="polis-cluster", parents=[common],
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="polis-cluster",
                                 description="Run a local Polis cluster (Redis, MariaDB and every role) "
                                             "as ordinary processes on 127.0.0.1.")
-    p.set_defaults(topology=str(DEFAULT_TOPOLOGY), data=None, build=None)
+    _add_common(p, defaults=True)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, fn, help_text, timeout=None):
-        s = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        s = sub.add_parser(name, help=help_text, description=help_text)
+        _add_common(s, defaults=False)
         s.set_defaults(run=fn)
         if timeout is not None:
             s.add_argument("--timeout", type=float, default=timeout, help=f"seconds (default {timeout:g})")

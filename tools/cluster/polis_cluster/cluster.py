@@ -122,12 +122,36 @@ class Cluster:
         return processes.is_running(e["pid"], e["marker"])
 
     def start(self, name, wait=True, timeout=20.0):
+        """Starts one process; with `wait`, returns once it is ready — for a
+        center, once every running node has registered with it again too (or
+        `timeout` passed: registry_missing() then says who is missing)."""
         if self.is_running(name):
             return False
         self._spawn(name)
         if wait:
+            deadline = time.monotonic() + timeout
             self.wait_ready([name], timeout)
+            if self.entry(name)["kind"] == "node" and self.entry(name)["role"] == "center":
+                self.wait_registry(name, max(0.0, deadline - time.monotonic()))
         return True
+
+    def registry_missing(self, center):
+        """Running non-center nodes that `center`'s /members does not list (all of them if it does not answer)."""
+        expected = {n for n in self._nodes(role=None) if self.is_running(n)}
+        try:
+            listed = {m["name"] for m in self.members(center)["nodes"]}
+        except (OSError, ValueError, KeyError):
+            return sorted(expected)
+        return sorted(expected - listed)
+
+    def wait_registry(self, center, timeout):
+        """Waits until `center` lists every running node; returns the ones still missing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = self.registry_missing(center)
+            if not missing or time.monotonic() >= deadline:
+                return missing
+            time.sleep(0.02)
 
     def stop(self, name, timeout=None):
         return self._stop_group([name], timeout)[name]
@@ -223,7 +247,7 @@ class Cluster:
         if e["kind"] == "mariadb":
             databases.mariadb_prepare(e)
         env = dict(os.environ, **e.get("env", {}))
-        popen = processes.spawn(e["argv"], e["log"], env)
+        popen = processes.spawn(e["argv"], e["log"], env, block_stop_signals=e["kind"] == "node")
         self._popens[name] = popen
         e["pid"] = popen.pid
         self._save()

@@ -20,12 +20,13 @@ def get(port, path, timeout=1.0):
 
 
 def ready(port):
-    """(True, "NODE_READY") when /readyz answers 200; (False, why) otherwise."""
+    """(True, "NODE_READY") when /readyz answers 200; (False, why) otherwise.
+    The body's first line is the state; the lines after it (one per center) are left out."""
     try:
         status, body = get(port, "/readyz")
     except OSError as e:
         return False, f"no answer ({e.__class__.__name__})"
-    return status == 200, body.strip()
+    return status == 200, body.strip().split("\n", 1)[0]
 
 
 def members(port):

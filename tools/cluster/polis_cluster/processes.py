@@ -20,7 +20,16 @@ SIGNALS = {"TERM": signal.SIGTERM, "KILL": signal.SIGKILL, "INT": signal.SIGINT,
            "STOP": signal.SIGSTOP, "CONT": signal.SIGCONT}
 
 
-def spawn(argv, log_path, env=None):
+def _block_stop_signals():
+    # Runs in the child between fork and exec. A Polis node unblocks SIGTERM
+    # and SIGINT once its handler is installed, so a stop sent in its first
+    # milliseconds waits instead of killing it before main() could react.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+
+def spawn(argv, log_path, env=None, block_stop_signals=False):
+    """Starts argv in the background. `block_stop_signals` only for programs
+    that unblock them themselves (Polis nodes); Redis and MariaDB do not."""
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
@@ -30,7 +39,8 @@ def spawn(argv, log_path, env=None):
         log.flush()
         return subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                close_fds=True)
+                                close_fds=True,
+                                preexec_fn=_block_stop_signals if block_stop_signals else None)
 
 
 def is_running(pid, marker=None):

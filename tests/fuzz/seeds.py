@@ -1,0 +1,48 @@
+"""Writes the seed corpus of each fuzz target into DIR/<target>/ (made fresh
+from this file, so nothing binary is committed). Seeds are well-formed
+inputs that put the fuzzer on the interesting paths at once."""
+
+import struct
+import sys
+from pathlib import Path
+
+
+def frame(kind, msg_id, call_id=0, route_key=0, body=b""):
+    header = struct.pack(">BBHIQ", 1, kind, msg_id, call_id, route_key)
+    return struct.pack(">I", len(header) + len(body)) + header + body
+
+
+def field(number, payload):
+    tag = bytes([(number << 3) | 2])
+    return tag + bytes([len(payload)]) + payload
+
+
+ECHO, PUSH = 900, 901
+echo_body = field(1, b"hello")
+channel_seeds = {
+    # stranger: a challenge, then a garbage proof
+    "stranger_handshake": b"\x00" + frame(5, 1, body=field(1, b"n" * 32)) + frame(5, 2, body=field(1, b"m" * 32)),
+    "stranger_request": b"\x00" + frame(1, ECHO, 1, body=echo_body),
+    "stranger_oversize": b"\x00" + struct.pack(">I", 1 << 20),
+    # authenticated peer: requests, a notify, a stray reply, an error reply
+    "peer_calls": b"\x01" + frame(1, ECHO, 1, 7, echo_body) + frame(3, PUSH, 0, 0, echo_body)
+                  + frame(1, ECHO, 2, 0, b"\xff\xff") + frame(2, ECHO, 99) + frame(4, ECHO, 98, body=field(2, b"x")),
+    "peer_unknown_method": b"\x01" + frame(1, 4242, 3),
+}
+http_seeds = {
+    "get": b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n",
+    "post": b"POST /x?y=1 HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+    "chunked": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+}
+
+
+def main(root):
+    for target, seeds in (("fuzz_channel", channel_seeds), ("fuzz_http_parser", http_seeds)):
+        folder = Path(root) / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in seeds.items():
+            (folder / f"seed-{name}").write_bytes(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -78,7 +78,6 @@ Task<Result<RegisterAck>> RegistryService::Register(Call& call, const RegisterRe
   publish(*diff);
   RegisterAck ack;
   ack.set_center(center_name_);
-  ack.set_heartbeat_ms(static_cast<uint32_t>(options_.heartbeat.count()));
   co_return ack;
 }
 

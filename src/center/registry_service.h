@@ -17,7 +17,7 @@
 namespace polis::center {
 
 struct CenterOptions {
-  std::chrono::milliseconds heartbeat{1000};          // told to nodes; also the load-flush period
+  std::chrono::milliseconds heartbeat{1000};          // the load-flush period
   std::chrono::milliseconds heartbeat_timeout{3000};  // silence that evicts a node
 };
 
@@ -30,7 +30,6 @@ class RegistryService final : public gen::Registry::Service {
   // Call when a channel closes: its node (if any) is evicted, its subscription dropped.
   void channelClosed(const rpc::Channel& ch);
   const Registry& registry() const { return registry_; }
-  Registry::Clock::duration heartbeatTimeout() const { return options_.heartbeat_timeout; }
 
   Task<Result<RegisterAck>> Register(Call& call, const RegisterReq& req) override;
   Task<Result<HeartbeatAck>> Heartbeat(Call& call, const HeartbeatReq& req) override;

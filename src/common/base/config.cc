@@ -323,15 +323,6 @@ bool ConfigReader::isAllowedUnknown(const std::string& key) const {
   });
 }
 
-std::vector<std::string> ConfigReader::keysUnder(std::string_view prefix) const {
-  std::vector<std::string> keys;
-  std::string below = std::string(prefix) + ".";
-  for (const auto& key : file_order_) {
-    if (key == prefix || key.starts_with(below)) keys.push_back(key);
-  }
-  return keys;
-}
-
 // A POLIS_ variable is meant as an override when it has the double
 // underscore of a section, or starts with a section a getter read followed by
 // a single underscore (the likely misspelling). Variables for free-form

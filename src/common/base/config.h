@@ -87,8 +87,6 @@ class ConfigReader {
   bool has(std::string_view key) const;
   // Keys at or below `prefix` are not reported as unknown (free-form sections).
   void allowUnknownUnder(std::string prefix);
-  // The file's leaf keys at or below `prefix`, in file order (for free-form sections).
-  std::vector<std::string> keysUnder(std::string_view prefix) const;
 
   // All problems so far, or ok. kInvalidArgument, one problem per line.
   Result<void> finish() const;

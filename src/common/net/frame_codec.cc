@@ -32,11 +32,4 @@ FrameStatus peekFrame(evbuffer* input, const FrameLimits& limits, std::string_vi
 void consumeFrame(evbuffer* input, std::string_view frame) {
   evbuffer_drain(input, kLengthPrefix + frame.size());
 }
-
-void appendLengthPrefix(evbuffer* output, uint32_t frame_size) {
-  unsigned char prefix[kLengthPrefix];
-  putU32(prefix, frame_size);
-  evbuffer_add(output, prefix, kLengthPrefix);
-}
-
 }  // namespace polis::net

@@ -35,9 +35,6 @@ FrameStatus peekFrame(evbuffer* input, const FrameLimits& limits, std::string_vi
 // Removes the frame that peekFrame returned.
 void consumeFrame(evbuffer* input, std::string_view frame);
 
-// Appends the prefix for a frame of `frame_size` bytes.
-void appendLengthPrefix(evbuffer* output, uint32_t frame_size);
-
 inline void putU16(unsigned char* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 inline void putU32(unsigned char* p, uint32_t v) {
   p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff;

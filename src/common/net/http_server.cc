@@ -41,8 +41,8 @@ struct HttpServer::Connection {
   bool done = false;        // answered with Connection: close; ignore further bytes
 };
 
-HttpServer::HttpServer(EventLoop& loop, std::string host, uint16_t port)
-    : loop_(loop),
+HttpServer::HttpServer(EventLoop& loop, std::string host, uint16_t port, std::chrono::milliseconds idle_timeout)
+    : loop_(loop), idle_timeout_(idle_timeout),
       tcp_(loop, std::move(host), port, ConnectionOptions{kHighWaterBytes},
            ListenerOptions{kMaxConnections, "ops"}) {}
 
@@ -88,12 +88,12 @@ void HttpServer::forget(uint64_t id) {
   connections_.erase(it);
 }
 
-// A connection with no complete request for kTimeoutSeconds is closed: the
+// A connection with no complete request for idle_timeout_ is closed: the
 // whole of a slow request (headers dribbled a byte at a time) counts.
 void HttpServer::armIdleTimer(Connection& c) {
   if (c.idle_timer) loop_.cancel(c.idle_timer);
   std::weak_ptr<TcpConnection> weak = c.conn;
-  c.idle_timer = loop_.runAfter(std::chrono::seconds(kTimeoutSeconds), [this, weak] {
+  c.idle_timer = loop_.runAfter(idle_timeout_, [this, weak] {
     auto conn = weak.lock();
     if (!conn) return;
     auto it = connections_.find(conn->id());

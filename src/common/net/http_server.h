@@ -3,7 +3,7 @@
 //
 // Not for players or untrusted heavy traffic, but safe to expose to them:
 // requests are capped (8 KiB of request line and headers, 64 KiB of body), a
-// connection without a complete request for 10 s is closed, at most 64
+// connection without a complete request for 10 s (idle_timeout) is closed, at most 64
 // connections are open at once (more wait in the backlog), and handlers run
 // inline on the loop. Keep-alive and pipelined requests are served in order.
 //
@@ -12,6 +12,7 @@
 // EventLoop. A handler that throws gives the client a 500 and is logged.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,11 +39,11 @@ class HttpServer {
 
   static constexpr size_t kMaxHeadersBytes = 8 * 1024;
   static constexpr size_t kMaxBodyBytes = 64 * 1024;
-  static constexpr int kTimeoutSeconds = 10;
+  static constexpr std::chrono::milliseconds kIdleTimeout{10000};
   static constexpr size_t kMaxConnections = 64;
 
   // Port 0 binds any free port; port() tells which after start().
-  HttpServer(EventLoop& loop, std::string host, uint16_t port);
+  HttpServer(EventLoop& loop, std::string host, uint16_t port, std::chrono::milliseconds idle_timeout = kIdleTimeout);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -65,6 +66,7 @@ class HttpServer {
   void forget(uint64_t id);
 
   EventLoop& loop_;
+  std::chrono::milliseconds idle_timeout_;
   TcpServer tcp_;
   std::map<std::string, Handler, std::less<>> routes_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;

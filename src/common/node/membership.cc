@@ -42,13 +42,6 @@ std::vector<NodeInfo> Membership::nodes(std::string_view role) const {
   return out;
 }
 
-bool Membership::contains(const std::string& name) const {
-  for (const auto& [center, view] : views_) {
-    if (view.nodes.count(name)) return true;
-  }
-  return false;
-}
-
 nlohmann::json nodeInfoJson(const NodeInfo& n) {
   nlohmann::json ports = nlohmann::json::object();
   for (const auto& [k, v] : n.ports()) ports[k] = v;

@@ -28,7 +28,6 @@ class Membership {
 
   // Every node any center lists, by name; `role` empty = all roles.
   std::vector<NodeInfo> nodes(std::string_view role = {}) const;
-  bool contains(const std::string& name) const;
   // Runs after every change.
   void onChange(std::function<void()> fn) { on_change_ = std::move(fn); }
 

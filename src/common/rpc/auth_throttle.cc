@@ -11,16 +11,21 @@ void AuthThrottle::refill(Bucket& b, Clock::time_point now) const {
 }
 
 // Forgets full buckets (they hold nothing a fresh one would not); if the
-// table is still full, the stalest entry goes.
+// table is still full, the entry that failed longest ago goes. (Refilling
+// here would stamp every entry with `now` and hide which is stalest.)
 void AuthThrottle::prune(Clock::time_point now) {
+  auto stalest = buckets_.end();
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    refill(it->second, now);
-    it = it->second.tokens >= kBurst ? buckets_.erase(it) : std::next(it);
+    Bucket probe = it->second;
+    refill(probe, now);
+    if (probe.tokens >= kBurst) {
+      it = buckets_.erase(it);
+      continue;
+    }
+    if (stalest == buckets_.end() || it->second.updated < stalest->second.updated) stalest = it;
+    ++it;
   }
-  if (buckets_.size() < kMaxAddresses) return;
-  auto stalest = std::min_element(buckets_.begin(), buckets_.end(),
-                                  [](const auto& a, const auto& b) { return a.second.updated < b.second.updated; });
-  buckets_.erase(stalest);
+  if (buckets_.size() >= kMaxAddresses && stalest != buckets_.end()) buckets_.erase(stalest);
 }
 
 void AuthThrottle::recordFailure(const std::string& address) {

@@ -344,10 +344,12 @@ void Channel::onReply(const Header& h, std::string_view body) {
 void Channel::sweepTimeouts() {
   auto now = loop_clock::now();
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
-    uint32_t id = deadlines_.top().second;
+    auto [deadline, id] = deadlines_.top();
     deadlines_.pop();
     auto it = pending_.find(id);
-    if (it == pending_.end()) continue;  // answered already
+    // Answered already — or answered, and the id reused (after a wrap) by a
+    // call with a deadline of its own.
+    if (it == pending_.end() || it->second.deadline != deadline) continue;
     PendingCall call = std::move(it->second);
     pending_.erase(it);
     rpcMetrics().timeouts.inc();

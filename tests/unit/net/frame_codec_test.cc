@@ -137,15 +137,6 @@ TEST(FrameCodec, ZeroLengthFrameWithMinZero) {
   EXPECT_EQ(frame, "next");
 }
 
-TEST(FrameCodec, AppendLengthPrefixRoundTrips) {
-  auto buf = newBuffer();
-  appendLengthPrefix(buf.get(), 3);
-  append(buf.get(), "abc");
-  std::string_view frame;
-  ASSERT_EQ(peekFrame(buf.get(), {}, frame), FrameStatus::kFrame);
-  EXPECT_EQ(frame, "abc");
-}
-
 TEST(FrameCodec, BigEndianHelpersRoundTrip) {
   unsigned char p[8];
   putU16(p, 0xbeef);

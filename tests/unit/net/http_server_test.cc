@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include "support/http_server_thread.h"
 #include "support/loopback_socket.h"
 
 #include <arpa/inet.h>
@@ -50,38 +51,20 @@ std::string bodyOf(const std::string& reply) {
   return at == std::string::npos ? "" : reply.substr(at + 4);
 }
 
-// Runs an EventLoop with one HttpServer on its own thread, as a node does.
+// One HttpServer on its own thread, as a node runs it.
 class HttpServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::promise<Result<uint16_t>> started;
-    thread_ = std::thread([this, &started] {
-      EventLoop loop;
-      HttpServer server(loop, "127.0.0.1", 0);
-      server.route("/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; });
-      server.route("/echo", [](const HttpRequest& r) {
-        return HttpResponse{201, "application/json", r.method + " " + r.path + " " + r.query + " " + r.body};
-      });
-      server.route("/throws", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
-      loop_ = &loop;
-      server_ = &server;
-      started.set_value(server.start());
-      loop.run();
+  void SetUp() override { ASSERT_TRUE(http_.started().ok()) << http_.started().error().describe(); }
+
+  polis::testing::HttpServerThread http_{[](HttpServer& server) {
+    server.route("/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; });
+    server.route("/echo", [](const HttpRequest& r) {
+      return HttpResponse{201, "application/json", r.method + " " + r.path + " " + r.query + " " + r.body};
     });
-    auto result = started.get_future().get();
-    ASSERT_TRUE(result.ok()) << result.error().describe();
-    port_ = *result;
-  }
-
-  void TearDown() override {
-    loop_->quit();
-    thread_.join();
-  }
-
-  std::thread thread_;
-  EventLoop* loop_ = nullptr;
-  HttpServer* server_ = nullptr;  // touch only on the loop thread
-  uint16_t port_ = 0;
+    server.route("/throws", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
+  }};
+  const uint16_t port_ = http_.port();
+  EventLoop* const loop_ = &http_.loop();
 };
 
 TEST_F(HttpServerTest, BindsAFreePort) {

@@ -236,7 +236,13 @@ class RpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_dispatcher.install(tableFor(impl));
-    server = std::make_unique<RpcServer>(loop, server_dispatcher, options("server"), "127.0.0.1", 0);
+    startServer(options("server"));
+  }
+
+  // (Re)starts the server with `o` on a fresh port.
+  void startServer(const ChannelOptions& o) {
+    server.reset();
+    server = std::make_unique<RpcServer>(loop, server_dispatcher, o, "127.0.0.1", 0);
     server->onChannelReady([this](const Channel::Ptr& c) {
       ++server_ready;
       server_channel = c;

@@ -74,16 +74,15 @@ void BM_DispatchEcho(benchmark::State& state) {
   EchoService service;
   rpc::HandlerTable table;
   service.bindTo(table);
-  auto shared = std::make_shared<const rpc::HandlerTable>(std::move(table));
+  rpc::Dispatcher dispatcher;
+  dispatcher.install(std::make_shared<const rpc::HandlerTable>(std::move(table)));
   std::string frame;
   encodeFrame(makeRequest(static_cast<size_t>(state.range(0))), 1, frame);
   std::string_view body = std::string_view(frame).substr(polis::net::kLengthPrefix + rpc::kHeaderSize);
-  rpc::Dispatcher dispatcher;
   uint32_t id = 0;
   for (auto _ : state) {
-    const rpc::HandlerEntry* entry = shared->find(kEchoId);
-    entry->handler(rpc::Incoming(std::weak_ptr<rpc::Channel>(), shared, *entry, ++id, 0, body,
-                                 dispatcher.inflightCounter()));
+    const rpc::HandlerEntry* entry = dispatcher.table().find(kEchoId);
+    entry->handler(rpc::Incoming(std::weak_ptr<rpc::Channel>(), dispatcher.installed(), *entry, ++id, 0, body));
   }
 }
 BENCHMARK(BM_DispatchEcho)->Arg(64)->Arg(1024);

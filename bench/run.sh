@@ -13,6 +13,7 @@
 #
 # Knobs (environment): RUNS=5 WARMUP_MS=1000 DURATION_MS=3000 PAYLOAD=64
 #   PIPE_CONNS=16 DEPTH=128 SERVER_CPU=0 LOADGEN_CPU=1 NICE=-15
+#   ONLY=pipelined (or pingpong): run only the cases of that mode
 #   QUIET_PCT=10 QUIET_WAIT_S=120: before each run, wait until the machine's
 #   CPUs are less than QUIET_PCT% busy (other work skews results badly); after
 #   QUIET_WAIT_S seconds of waiting in total, stop waiting and count the runs
@@ -113,6 +114,7 @@ cases=("pingpong 1 1" "pingpong 100 1" "pipelined $PIPE_CONNS $DEPTH")
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for c in "${cases[@]}"; do
   read -r mode conns depth <<<"$c"
+  [[ -n "${ONLY:-}" && "$mode" != "$ONLY" ]] && continue
   for run in $(seq "$RUNS"); do
     for server in echo rpc; do
       wait_quiet

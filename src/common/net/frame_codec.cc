@@ -29,6 +29,16 @@ FrameStatus peekFrame(evbuffer* input, const FrameLimits& limits, std::string_vi
   return FrameStatus::kFrame;
 }
 
+FrameStatus splitFrame(std::string_view bytes, const FrameLimits& limits, std::string_view& frame) {
+  if (bytes.size() < kLengthPrefix) return FrameStatus::kNeedMore;
+  size_t length = getU32(reinterpret_cast<const unsigned char*>(bytes.data()));
+  if (length > limits.max_frame) return FrameStatus::kOversize;
+  if (length < limits.min_frame) return FrameStatus::kTooShort;
+  if (bytes.size() < kLengthPrefix + length) return FrameStatus::kNeedMore;
+  frame = bytes.substr(kLengthPrefix, length);
+  return FrameStatus::kFrame;
+}
+
 void consumeFrame(evbuffer* input, std::string_view frame) {
   evbuffer_drain(input, kLengthPrefix + frame.size());
 }

@@ -34,6 +34,9 @@ struct FrameLimits {
 FrameStatus peekFrame(evbuffer* input, const FrameLimits& limits, std::string_view& frame);
 // Removes the frame that peekFrame returned.
 void consumeFrame(evbuffer* input, std::string_view frame);
+// The same rules on contiguous bytes: the first frame of `bytes`, which
+// takes kLengthPrefix + frame.size() bytes of it.
+FrameStatus splitFrame(std::string_view bytes, const FrameLimits& limits, std::string_view& frame);
 
 inline void putU16(unsigned char* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 inline void putU32(unsigned char* p, uint32_t v) {

@@ -39,6 +39,8 @@ Node::Node(NodeConfig config)
                   [this] { return loop_.lagSeconds(); });
   r.callbackGauge("polis_node_ready", "1 while the node is ready to serve.", {},
                   [this] { return state_ == NODE_READY ? 1.0 : 0.0; });
+  r.callbackGauge("polis_rpc_inflight_calls", "Requests being served now.", {},
+                  [this] { return static_cast<double>(dispatcher_.inflight()); });
   addOpsRoutes();
   rpc::rpcMetrics();  // registers the process-wide RPC series so /metrics shows them from the start
 }
@@ -51,6 +53,7 @@ Node::~Node() {
   auto& r = metrics::Registry::global();
   r.removeCallbackGauge("polis_event_loop_lag_seconds", {});
   r.removeCallbackGauge("polis_node_ready", {});
+  r.removeCallbackGauge("polis_rpc_inflight_calls", {});
 }
 
 rpc::ChannelOptions Node::channelOptions() const {

@@ -5,7 +5,7 @@
 namespace polis::rpc {
 
 std::string Call::peer() const {
-  auto ch = channel_.lock();
+  auto ch = channel_->lock();
   return ch ? ch->peerName() : std::string();
 }
 

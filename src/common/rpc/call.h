@@ -15,19 +15,20 @@ class Channel;
 
 class Call {
  public:
-  Call(std::weak_ptr<Channel> channel, const MethodInfo& info, uint64_t route_key)
-      : channel_(std::move(channel)), info_(&info), route_key_(route_key) {}
+  // `channel` is the Incoming's, which lives as long as the handler runs.
+  Call(const std::weak_ptr<Channel>& channel, const MethodInfo& info, uint64_t route_key)
+      : channel_(&channel), info_(&info), route_key_(route_key) {}
 
   // The route key the caller set: the player id for player-scoped calls.
   uint64_t player() const { return route_key_; }
   std::string_view method() const { return info_->name; }
   // The calling node's channel, for pushing notifies back; empty once closed.
-  std::shared_ptr<Channel> channel() const { return channel_.lock(); }
+  std::shared_ptr<Channel> channel() const { return channel_->lock(); }
   // Name the peer gave in the handshake ("" once the channel closed).
   std::string peer() const;
 
  private:
-  std::weak_ptr<Channel> channel_;
+  const std::weak_ptr<Channel>* channel_;
   const MethodInfo* info_;
   uint64_t route_key_;
 };

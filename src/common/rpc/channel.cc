@@ -1,5 +1,6 @@
 #include "rpc/channel.h"
 
+#include <algorithm>
 #include <utility>
 #include <google/protobuf/message_lite.h>
 
@@ -17,7 +18,7 @@ namespace polis::rpc {
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(10);
-constexpr size_t kMaxIdleBatchBytes = 64u << 10;  // a larger batch buffer is freed once flushed
+constexpr size_t kBatchChunk = 64u << 10;  // output space reserved at a time while a read is handled
 
 Errc errcFromWire(int32_t code) {
   if (code <= 0 || code > static_cast<int32_t>(kLastErrc)) return Errc::kRemote;
@@ -127,9 +128,15 @@ bool Channel::sendFrame(const Header& h, const google::protobuf::MessageLite* bo
   if (kHeaderSize + body_size > options_.max_frame_bytes) return false;
   size_t total = wireSize(body_size);
   if (batching_) {
-    size_t at = batch_.size();
-    batch_.resize(at + total);
-    writeFrame(reinterpret_cast<unsigned char*>(batch_.data() + at), h, body, body_size);
+    if (batch_.iov_len - batch_used_ < total) {
+      flushBatch();
+      if (evbuffer_reserve_space(conn_->output(), static_cast<ev_ssize_t>(std::max(total, kBatchChunk)), &batch_, 1) < 1) {
+        batch_ = {};
+        return false;
+      }
+    }
+    writeFrame(static_cast<unsigned char*>(batch_.iov_base) + batch_used_, h, body, body_size);
+    batch_used_ += total;
   } else {
     evbuffer* out = conn_->output();
     evbuffer_iovec vec;
@@ -142,11 +149,15 @@ bool Channel::sendFrame(const Header& h, const google::protobuf::MessageLite* bo
   return true;
 }
 
+// Commits what was written into the reserved space (the reservation is void
+// once anything else touches the output buffer, so this runs before that).
 void Channel::flushBatch() {
-  if (batch_.empty()) return;
-  conn_->send(batch_.data(), batch_.size());  // dropped if the connection is closing
-  batch_.clear();
-  if (batch_.capacity() > kMaxIdleBatchBytes) batch_ = std::string();
+  if (batch_used_ > 0) {
+    batch_.iov_len = batch_used_;
+    evbuffer_commit_space(conn_->output(), &batch_, 1);
+  }
+  batch_ = {};
+  batch_used_ = 0;
 }
 
 void Channel::onData(evbuffer* input) {
@@ -157,14 +168,31 @@ void Channel::onData(evbuffer* input) {
   flushBatch();
 }
 
+// Until the peer has proven the secret only handshake-sized frames are
+// acceptable; the limit is checked on the length prefix alone.
+net::FrameLimits Channel::frameLimits() const {
+  return net::FrameLimits{kHeaderSize, state_ == State::kReady ? options_.max_frame_bytes : kMaxHandshakeFrame};
+}
+
+// Frames are cut from one contiguous view of the input and drained together
+// at the end: per read, not per frame, evbuffer work. The view is taken only
+// once the first frame is whole (a large frame arriving over many reads is
+// not copied again on each).
 void Channel::readFrames(evbuffer* input) {
+  std::string_view first;
+  auto status = net::peekFrame(input, frameLimits(), first);
+  if (status == net::FrameStatus::kNeedMore) return;
+  if (status != net::FrameStatus::kFrame) {
+    reject(net::frameStatusName(status));
+    return;
+  }
+  size_t length = evbuffer_get_length(input);
+  std::string_view bytes(reinterpret_cast<const char*>(evbuffer_pullup(input, static_cast<ev_ssize_t>(length))), length);
+  size_t consumed = 0;
   while (state_ != State::kClosed && !reading_paused_) {
-    // Until the peer has proven the secret only handshake-sized frames are
-    // acceptable; the limit is checked on the length prefix alone.
-    size_t max_frame = state_ == State::kReady ? options_.max_frame_bytes : kMaxHandshakeFrame;
     std::string_view frame;
-    auto status = net::peekFrame(input, net::FrameLimits{kHeaderSize, max_frame}, frame);
-    if (status == net::FrameStatus::kNeedMore) return;
+    status = net::splitFrame(bytes.substr(consumed), frameLimits(), frame);
+    if (status == net::FrameStatus::kNeedMore) break;
     if (status != net::FrameStatus::kFrame) {
       reject(net::frameStatusName(status));
       return;
@@ -180,12 +208,13 @@ void Channel::readFrames(evbuffer* input) {
       reading_paused_ = true;
       conn_->pauseReading();
       rpcMetrics().read_pauses.inc();
-      return;
+      break;
     }
     net::netMetrics().frames_in.inc();
     if (!onFrame(*h, frame.substr(kHeaderSize))) return;
-    net::consumeFrame(input, frame);
+    consumed += net::kLengthPrefix + frame.size();
   }
+  if (state_ != State::kClosed) evbuffer_drain(input, consumed);
 }
 
 bool Channel::onFrame(const Header& h, std::string_view body) {
@@ -284,8 +313,8 @@ void Channel::onAuthFailure() {
 }
 
 void Channel::onRequest(const Header& h, std::string_view body) {
-  auto table = dispatcher_.table();
-  const HandlerEntry* entry = table->find(h.msg_id);
+  const auto& installed = dispatcher_.installed();
+  const HandlerEntry* entry = installed->table->find(h.msg_id);
   if (!entry) {
     rpcMetrics().unknown_methods.inc();
     if (h.kind == Kind::kRequest) {
@@ -296,7 +325,7 @@ void Channel::onRequest(const Header& h, std::string_view body) {
   }
   uint32_t call_id = h.kind == Kind::kRequest ? h.call_id : 0;
   ++inbound_;
-  Incoming in(weak_from_this(), std::move(table), *entry, call_id, h.route_key, body, dispatcher_.inflightCounter());
+  Incoming in(weak_from_this(), installed, *entry, call_id, h.route_key, body);
   // A handler that throws before taking the call leaves `in` live: its
   // destructor answers with an internal error.
   guarded(entry->info.name, [&] { entry->handler(std::move(in)); });

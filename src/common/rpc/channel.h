@@ -34,6 +34,7 @@
 
 #include "base/event_loop.h"
 #include "base/result.h"
+#include "net/frame_codec.h"
 #include "net/tcp_connection.h"
 #include "rpc/call_options.h"
 #include "rpc/handler_table.h"
@@ -122,6 +123,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   void onData(evbuffer* input);
   void readFrames(evbuffer* input);
+  net::FrameLimits frameLimits() const;
   bool onFrame(const Header& h, std::string_view body);  // false: protocol violation, connection closed
   bool onHandshakeFrame(const Header& h, std::string_view body);
   bool onChallenge(std::string_view body);
@@ -159,10 +161,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
   TimerId handshake_timer_ = 0;
   size_t inbound_ = 0;          // peer requests and notifies being served
   bool reading_paused_ = false;  // inbound_ reached max_inflight_requests
-  // Frames sent while onData runs are encoded here and handed to the
-  // connection once when it returns: one output append (and one round of
-  // evbuffer callbacks) per read instead of one per reply.
-  std::string batch_;
+  // Frames sent while onData runs are written straight into space reserved
+  // at the end of the connection's output and committed once when it
+  // returns: one commit (one round of evbuffer callbacks) per read, not per reply.
+  evbuffer_iovec batch_{};
+  size_t batch_used_ = 0;
   bool batching_ = false;
 };
 

@@ -39,23 +39,30 @@ class HandlerTable {
   std::unordered_map<uint16_t, HandlerEntry> entries_;
 };
 
+// What a call in flight holds: the table it was dispatched from and the
+// dispatcher's count of calls in flight. One shared object, so a call costs
+// one reference count, and an Incoming outliving the dispatcher stays safe.
+struct InstalledTable {
+  std::shared_ptr<const HandlerTable> table;
+  std::shared_ptr<std::atomic<int64_t>> inflight;
+};
+
 class Dispatcher {
  public:
-  using Counter = std::shared_ptr<std::atomic<int64_t>>;
-
-  Dispatcher() : table_(std::make_shared<const HandlerTable>()) {}
+  Dispatcher() { install(std::make_shared<const HandlerTable>()); }
   // Replaces the table; calls already dispatched finish on the old one.
-  void install(std::shared_ptr<const HandlerTable> table) { table_ = std::move(table); }
-  std::shared_ptr<const HandlerTable> table() const { return table_; }
+  void install(std::shared_ptr<const HandlerTable> table) {
+    installed_ = std::make_shared<const InstalledTable>(InstalledTable{std::move(table), inflight_});
+  }
+  const std::shared_ptr<const InstalledTable>& installed() const { return installed_; }
+  const HandlerTable& table() const { return *installed_->table; }
 
-  // Requests dispatched from here and not yet answered (a draining node waits
-  // for zero). Shared so that an Incoming outliving the dispatcher stays safe.
+  // Requests dispatched from here and not yet answered (a draining node waits for zero).
   int64_t inflight() const { return inflight_->load(std::memory_order_relaxed); }
-  const Counter& inflightCounter() const { return inflight_; }
 
  private:
-  std::shared_ptr<const HandlerTable> table_;
-  Counter inflight_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::shared_ptr<std::atomic<int64_t>> inflight_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::shared_ptr<const InstalledTable> installed_;
 };
 
 }  // namespace polis::rpc

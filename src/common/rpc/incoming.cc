@@ -9,18 +9,15 @@
 
 namespace polis::rpc {
 
-Incoming::Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const HandlerTable> table,
-                   const HandlerEntry& entry, uint32_t call_id, uint64_t route_key, std::string_view body,
-                   std::shared_ptr<std::atomic<int64_t>> inflight)
-    : channel_(std::move(channel)), table_(std::move(table)), inflight_(std::move(inflight)), entry_(&entry),
-      call_id_(call_id), route_key_(route_key), body_(body), started_(loop_clock::now()) {
-  inflightCalls().fetch_add(1, std::memory_order_relaxed);
-  inflight_->fetch_add(1, std::memory_order_relaxed);
+Incoming::Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const InstalledTable> installed,
+                   const HandlerEntry& entry, uint32_t call_id, uint64_t route_key, std::string_view body)
+    : channel_(std::move(channel)), installed_(std::move(installed)), entry_(&entry), call_id_(call_id),
+      route_key_(route_key), body_(body), started_(loop_clock::now()) {
+  installed_->inflight->fetch_add(1, std::memory_order_relaxed);
 }
 
 Incoming::Incoming(Incoming&& other) noexcept
-    : channel_(std::move(other.channel_)), table_(std::move(other.table_)), inflight_(std::move(other.inflight_)),
-      entry_(other.entry_),
+    : channel_(std::move(other.channel_)), installed_(std::move(other.installed_)), entry_(other.entry_),
       call_id_(other.call_id_), route_key_(other.route_key_), body_(other.body_), started_(other.started_),
       live_(std::exchange(other.live_, false)) {}
 
@@ -69,8 +66,7 @@ void Incoming::finish(Channel* channel, bool success) {
   live_ = false;
   double seconds = std::chrono::duration<double>(loop_clock::now() - started_).count();
   entry_->stats->record(success, seconds);
-  inflightCalls().fetch_sub(1, std::memory_order_relaxed);
-  inflight_->fetch_sub(1, std::memory_order_relaxed);
+  installed_->inflight->fetch_sub(1, std::memory_order_relaxed);
   if (channel) channel->inboundFinished();
 }
 

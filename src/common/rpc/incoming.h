@@ -23,15 +23,15 @@ class MessageLite;
 namespace polis::rpc {
 
 class Channel;
-class HandlerTable;
 struct HandlerEntry;
+struct InstalledTable;
 
 class Incoming {
  public:
-  // `inflight` counts this call until it is answered (the dispatcher's counter).
-  Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const HandlerTable> table, const HandlerEntry& entry,
-           uint32_t call_id, uint64_t route_key, std::string_view body,
-           std::shared_ptr<std::atomic<int64_t>> inflight);
+  // `installed`: the table `entry` is from; its in-flight count includes this
+  // call until it is answered.
+  Incoming(std::weak_ptr<Channel> channel, std::shared_ptr<const InstalledTable> installed, const HandlerEntry& entry,
+           uint32_t call_id, uint64_t route_key, std::string_view body);
   Incoming(Incoming&& other) noexcept;
   Incoming& operator=(Incoming&&) = delete;
   Incoming(const Incoming&) = delete;
@@ -55,8 +55,7 @@ class Incoming {
   void finish(Channel* channel, bool success);
 
   std::weak_ptr<Channel> channel_;
-  std::shared_ptr<const HandlerTable> table_;
-  std::shared_ptr<std::atomic<int64_t>> inflight_;
+  std::shared_ptr<const InstalledTable> installed_;
   const HandlerEntry* entry_;
   uint32_t call_id_;
   uint64_t route_key_;

@@ -66,18 +66,7 @@ RpcMetrics& rpcMetrics() {
       r.counter("polis_rpc_read_pauses_total",
                 "Times a channel stopped reading because its peer had too many requests in flight."),
   };
-  static bool gauge_registered = [&] {
-    r.callbackGauge("polis_rpc_inflight_calls", "Requests being served now.", {},
-                    [] { return static_cast<double>(inflightCalls().load()); });
-    return true;
-  }();
-  (void)gauge_registered;
   return m;
-}
-
-std::atomic<int64_t>& inflightCalls() {
-  static std::atomic<int64_t> n{0};
-  return n;
 }
 
 }  // namespace polis::rpc

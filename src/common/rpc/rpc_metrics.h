@@ -36,7 +36,4 @@ struct RpcMetrics {
 };
 RpcMetrics& rpcMetrics();
 
-// Requests dispatched on this process and not yet answered (all loops).
-std::atomic<int64_t>& inflightCalls();
-
 }  // namespace polis::rpc

@@ -159,7 +159,7 @@ TEST_F(RpcCallTest, HotSwapKeepsInFlightCallsOnTheOldHandler) {
   EchoImpl old_impl(loop, "old:"), new_impl(loop, "new:");
   old_impl.delay = 100ms;
   server_dispatcher.install(tableFor(old_impl));
-  std::weak_ptr<const HandlerTable> old_table = server_dispatcher.table();
+  std::weak_ptr<const HandlerTable> old_table = server_dispatcher.installed()->table;
 
   std::vector<std::optional<Result<EchoMsg>>> out(6);
   for (int i = 0; i < 3; ++i) stub().Echo(echoMsg(std::to_string(i)), [&out, i](Result<EchoMsg> r) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "base/log_throttle.h"
 #include "base/metrics.h"
 
 namespace polis {
@@ -24,7 +25,9 @@ void reportEscapedException(std::string_view where, std::exception_ptr e) noexce
         .counter("polis_callback_exceptions_total", "Exceptions caught at an event-callback boundary, by callback.",
                  {{"callback", std::string(where)}})
         .inc();
-    log::error("{} threw: {} (caught at the callback boundary)", where, what);
+    if (auto note = log::throttle("callback threw " + std::string(where))) {
+      log::error("{} threw: {} (caught at the callback boundary){}", where, what, *note);
+    }
   } catch (...) {
     // Out of memory while reporting: nothing better to do than go on.
   }

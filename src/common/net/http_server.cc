@@ -5,6 +5,7 @@
 
 #include <exception>
 
+#include "base/guard.h"
 #include "base/log.h"
 #include "base/log_throttle.h"
 
@@ -145,10 +146,11 @@ HttpResponse HttpServer::dispatch(const HttpRequest& request) {
   if (route == routes_.end()) return plain(404, "not found\n");
   try {
     return route->second(request);
-  } catch (const std::exception& e) {
-    log::error("http {} {}: handler threw: {}", request.method, request.path, e.what());
   } catch (...) {
-    log::error("http {} {}: handler threw a non-exception", request.method, request.path);
+    if (auto note = log::throttle("ops http handler threw " + request.path)) {
+      log::error("http {} {}: handler threw: {}{}", request.method, request.path,
+                 describeException(std::current_exception()), *note);
+    }
   }
   return plain(500, "internal error\n");
 }

@@ -18,7 +18,11 @@ namespace polis::rpc {
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(10);
-constexpr size_t kBatchChunk = 64u << 10;  // output space reserved at a time while a read is handled
+// Output space reserved while a read is handled: a small first piece (one
+// reply is the common case, and a large reservation means a large chain),
+// larger ones once a read turns out to carry many.
+constexpr size_t kFirstBatchChunk = 4u << 10;
+constexpr size_t kBatchChunk = 64u << 10;
 
 Errc errcFromWire(int32_t code) {
   if (code <= 0 || code > static_cast<int32_t>(kLastErrc)) return Errc::kRemote;
@@ -129,8 +133,10 @@ bool Channel::sendFrame(const Header& h, const google::protobuf::MessageLite* bo
   size_t total = wireSize(body_size);
   if (batching_) {
     if (batch_.iov_len - batch_used_ < total) {
+      size_t chunk = std::max(total, batch_reserved_ ? kBatchChunk : kFirstBatchChunk);
       flushBatch();
-      if (evbuffer_reserve_space(conn_->output(), static_cast<ev_ssize_t>(std::max(total, kBatchChunk)), &batch_, 1) < 1) {
+      batch_reserved_ = true;
+      if (evbuffer_reserve_space(conn_->output(), static_cast<ev_ssize_t>(chunk), &batch_, 1) < 1) {
         batch_ = {};
         return false;
       }
@@ -166,6 +172,7 @@ void Channel::onData(evbuffer* input) {
   readFrames(input);
   batching_ = false;
   flushBatch();
+  batch_reserved_ = false;
 }
 
 // Until the peer has proven the secret only handshake-sized frames are

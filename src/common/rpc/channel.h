@@ -166,6 +166,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // returns: one commit (one round of evbuffer callbacks) per read, not per reply.
   evbuffer_iovec batch_{};
   size_t batch_used_ = 0;
+  bool batch_reserved_ = false;  // this read already reserved once
   bool batching_ = false;
 };
 

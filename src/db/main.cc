@@ -1,11 +1,26 @@
-// polis-db: the data service: Redis cache in front of MySQL, with a stated write-behind contract.
-// So far a bare node (registers, heartbeats, serves its ops port, drains on
-// SIGTERM); its own features arrive with later issues.
+// polis-db: the data service. So far: MariaDB reached at start and its schema
+// migrated (an empty database created, an older one upgraded, a newer one
+// refused), and the pool of MariaDB workers the data API will run on. The
+// API itself (accounts, players, documents, leaderboards) and the Redis
+// write-behind come with the rest of the data issue.
+#include "db/db_config.h"
+#include "db/mysql_pool.h"
+#include "db/startup.h"
 #include "node/node_main.h"
 
 int main(int argc, char** argv) {
-  polis::RoleSpec spec;
+  using namespace polis;
+  db::DbConfig config;
+  RoleSpec spec;
   spec.role = "db";
-  spec.summary = "the data service: Redis cache in front of MySQL, with a stated write-behind contract (so far: a bare node; its features are not built yet)";
-  return polis::runNode(spec, argc, argv);
+  spec.summary = "the data service (so far: MariaDB schema migration at start and the worker pool; "
+                 "the data API and the Redis cache are not built yet)";
+  spec.read_config = [&](ConfigReader& r) { config = db::readDbConfig(r); };
+  spec.setup = [&](Node& node) -> Result<void> {
+    auto schema = db::prepareDatabase(config.mysql);
+    if (!schema) return schema.error();
+    node.adopt(std::make_unique<db::MysqlPool>(node.loop(), config.mysql));
+    return {};
+  };
+  return runNode(spec, argc, argv);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "base/completion.h"
 #include "base/result.h"
 #include "rpc/call_options.h"
 #include "rpc/channel.h"
@@ -29,29 +30,13 @@ Result<Resp> parseResponse(const MethodInfo& info, Result<std::string_view> raw)
   return resp;
 }
 
-template <class Resp>
-struct PendingState {
-  std::optional<Result<Resp>> result;
-  std::coroutine_handle<> waiter;
-};
-
 }  // namespace detail
 
 // The result of a call already sent. co_await it once, from the thread of the
 // channel's loop. If the awaiting coroutine is destroyed first, the reply is
-// dropped harmlessly (the state is shared with the channel's callback).
+// dropped harmlessly (base/completion.h).
 template <class Resp>
-class [[nodiscard]] Pending {
- public:
-  explicit Pending(std::shared_ptr<detail::PendingState<Resp>> s) : state_(std::move(s)) {}
-
-  bool await_ready() const noexcept { return state_->result.has_value(); }
-  void await_suspend(std::coroutine_handle<> h) noexcept { state_->waiter = h; }
-  Result<Resp> await_resume() { return std::move(*state_->result); }
-
- private:
-  std::shared_ptr<detail::PendingState<Resp>> state_;
-};
+using Pending = Completion<Result<Resp>>;
 
 template <class Resp>
 void callUnary(const std::shared_ptr<Channel>& channel, const MethodInfo& info,
@@ -69,17 +54,9 @@ void callUnary(const std::shared_ptr<Channel>& channel, const MethodInfo& info,
 template <class Resp>
 Pending<Resp> callUnary(const std::shared_ptr<Channel>& channel, const MethodInfo& info,
                         const google::protobuf::MessageLite& req, const CallOptions& options = {}) {
-  auto state = std::make_shared<detail::PendingState<Resp>>();
-  // Only a weak reference goes to the channel: a caller that gave up (its
-  // coroutine destroyed) frees the state, and a late reply finds nothing.
-  std::weak_ptr<detail::PendingState<Resp>> weak = state;
-  callUnary<Resp>(channel, info, req, [weak](Result<Resp> r) {
-    auto s = weak.lock();
-    if (!s) return;
-    s->result.emplace(std::move(r));
-    if (auto w = std::exchange(s->waiter, {})) w.resume();
-  }, options);
-  return Pending<Resp>(std::move(state));
+  auto [pending, deliver] = Pending<Resp>::make();
+  callUnary<Resp>(channel, info, req, std::move(deliver), options);
+  return std::move(pending);
 }
 
 // One-way message; fails only when there is no open channel.

@@ -9,10 +9,11 @@ from .paths import role_binary
 from .ports import HOST
 
 
-def node_config(topology, spec, ports, centers, overrides=None):
+def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=None):
     """The config mapping for one node, in the format every polis-<role> reads.
 
     `centers` is ["127.0.0.1:port", ...] for every center; left out for a center.
+    A db node is pointed at the cluster's MariaDB (`mariadb_port`) when it runs one.
     Role settings from the topology and then `overrides` are merged on top.
     """
     node = {"name": spec.name, "host": HOST, "rpc_port": ports["rpc"], "ops_port": ports["ops"]}
@@ -27,6 +28,10 @@ def node_config(topology, spec, ports, centers, overrides=None):
     # center.* is only known to the center; any other role rejects it.
     if spec.role == "center" and topology.heartbeat_timeout is not None:
         config["center"] = {"heartbeat_timeout": topology.heartbeat_timeout}
+    if spec.role == "db" and topology.mariadb.enabled and mariadb_port:
+        m = topology.mariadb
+        config["db"] = {"mysql": {"host": HOST, "port": mariadb_port, "database": m.database,
+                                  "user": m.user or "root", "password": m.password}}
     merge(config, spec.config)
     merge(config, overrides or {})
     if config["node"].get("host") != HOST:

@@ -104,6 +104,8 @@ def from_dict(raw, where="<topology>"):
     topo.redis = _redis(raw.get("redis", {}), where)
     topo.mariadb = _mariadb(raw.get("mariadb", {}), where)
     topo.nodes = _nodes(raw["roles"], where)
+    if any(n.role == "db" for n in topo.nodes) and not topo.mariadb.enabled:
+        raise ClusterError(f"{where}: the db role needs the cluster's MariaDB (mariadb: {{enabled: true}})")
     return topo
 
 

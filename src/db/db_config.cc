@@ -1,0 +1,27 @@
+#include "db/db_config.h"
+
+namespace polis::db {
+
+DbConfig readDbConfig(ConfigReader& r) {
+  using std::chrono::milliseconds;
+  DbConfig c;
+  MysqlConfig& m = c.mysql;
+  m.host = r.str("db.mysql.host", m.host);
+  m.port = r.port("db.mysql.port", m.port);
+  if (m.port == 0) r.reject("db.mysql.port", "a port 1..65535", "0");
+  m.user = r.str("db.mysql.user", m.user);
+  m.password = r.str("db.mysql.password", "");
+  m.database = r.str("db.mysql.database", m.database);
+  bool plain_name = !m.database.empty() && m.database.size() <= 64 &&
+                    m.database.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                        std::string::npos;
+  if (!plain_name) r.reject("db.mysql.database", "1..64 letters, digits or '_'", "\"" + m.database + "\"");
+  m.workers = static_cast<size_t>(r.integer("db.mysql.workers", 4, 1, 64));
+  m.max_queue = static_cast<size_t>(r.integer("db.mysql.max_queue", 10000, 1, 10000000));
+  m.connect_timeout = r.millis("db.mysql.connect_timeout", milliseconds(2000), milliseconds(100), milliseconds(60000));
+  m.startup_timeout = r.millis("db.mysql.startup_timeout", milliseconds(30000), milliseconds(0), milliseconds(600000));
+  m.reconnect_max = r.millis("db.mysql.reconnect_max", milliseconds(5000), milliseconds(50), milliseconds(60000));
+  return c;
+}
+
+}  // namespace polis::db

@@ -1,0 +1,31 @@
+// The db role's own settings (db.*), read from the node's config file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "base/config.h"
+
+namespace polis::db {
+
+struct MysqlConfig {
+  std::string host = "127.0.0.1";  // numeric, or a name the system resolves (read on worker threads only)
+  uint16_t port = 3306;
+  std::string user = "root";
+  std::string password;
+  std::string database = "polis";
+  size_t workers = 4;                                  // threads, each with its own connection
+  size_t max_queue = 10000;                            // jobs waiting for a worker before new ones are refused
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds startup_timeout{30000};    // how long start-up waits for MariaDB to answer
+  std::chrono::milliseconds reconnect_max{5000};       // cap of the reconnect backoff
+};
+
+struct DbConfig {
+  MysqlConfig mysql;
+};
+
+DbConfig readDbConfig(ConfigReader& reader);
+
+}  // namespace polis::db

@@ -1,8 +1,9 @@
 // polis-db: the data service. So far: MariaDB reached at start and its schema
 // migrated (an empty database created, an older one upgraded, a newer one
-// refused), and the pool of MariaDB workers the data API will run on. The
-// API itself (accounts, players, documents, leaderboards) and the Redis
-// write-behind come with the rest of the data issue.
+// refused), the pool of MariaDB workers, and the Accounts API on it. Players,
+// documents, leaderboards and the Redis write-behind come with the rest of
+// the data issue.
+#include "db/accounts_service.h"
 #include "db/db_config.h"
 #include "db/mysql_pool.h"
 #include "db/startup.h"
@@ -13,13 +14,14 @@ int main(int argc, char** argv) {
   db::DbConfig config;
   RoleSpec spec;
   spec.role = "db";
-  spec.summary = "the data service (so far: MariaDB schema migration at start and the worker pool; "
-                 "the data API and the Redis cache are not built yet)";
+  spec.summary = "the data service (so far: MariaDB schema migration at start and the Accounts API; "
+                 "players, documents, leaderboards and the Redis cache are not built yet)";
   spec.read_config = [&](ConfigReader& r) { config = db::readDbConfig(r); };
   spec.setup = [&](Node& node) -> Result<void> {
     auto schema = db::prepareDatabase(config.mysql);
     if (!schema) return schema.error();
-    node.adopt(std::make_unique<db::MysqlPool>(node.loop(), config.mysql));
+    auto& pool = node.adopt(std::make_unique<db::MysqlPool>(node.loop(), config.mysql));
+    node.addService(node.adopt(std::make_unique<db::AccountsService>(pool)));
     return {};
   };
   return runNode(spec, argc, argv);

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "base/utf8.h"
+
 namespace polis::log {
 namespace {
 
@@ -39,24 +41,6 @@ std::string_view levelName(spdlog::level::level_enum level) {
     case spdlog::level::critical: return "critical";
     default: return "off";
   }
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid
-// (overlong forms, surrogates and code points above U+10FFFF included).
-size_t utf8SequenceLength(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (c > 0xF4 || len == 0 || i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  unsigned char c1 = byte(i + 1);
-  if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-  if (c == 0xED && c1 > 0x9F) return 0;  // UTF-16 surrogate
-  if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-  if (c == 0xF4 && c1 > 0x8F) return 0;  // above U+10FFFF
-  return len;
 }
 
 // Appends `text` as the inside of a JSON string. Messages may carry bytes from

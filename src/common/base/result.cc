@@ -18,6 +18,7 @@ std::string_view errcName(Errc code) {
     case Errc::kInvalidArgument: return "invalid_argument";
     case Errc::kInternal: return "internal";
     case Errc::kAlreadyExists: return "already_exists";
+    case Errc::kNotFound: return "not_found";
   }
   return "unknown";
 }

@@ -20,9 +20,10 @@ enum class Errc : int {
   kUnavailable = 7,     // no connection, or the node is draining
   kInvalidArgument = 8,
   kInternal = 9,        // a handler broke (threw); logged on the serving side
-  kAlreadyExists = 10,  // e.g. a node name another live node holds
+  kAlreadyExists = 10,  // e.g. a node name another live node holds, a login name taken
+  kNotFound = 11,       // e.g. no account or player with that id
 };
-inline constexpr Errc kLastErrc = Errc::kAlreadyExists;  // codes above it from the wire read as kRemote
+inline constexpr Errc kLastErrc = Errc::kNotFound;  // codes above it from the wire read as kRemote
 
 std::string_view errcName(Errc code);
 

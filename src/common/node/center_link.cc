@@ -103,7 +103,8 @@ Task<void> CenterLink::registerAndSubscribe(std::shared_ptr<rpc::Channel> ch) {
   auto alive = alive_;
   RegisterReq req;
   *req.mutable_node() = hooks_.self();
-  auto ack = co_await gen::Registry::Stub(ch).Register(req);
+  gen::Registry::Stub registry(ch);  // named: see "co_await and temporaries" in docs/architecture.md
+  auto ack = co_await registry.Register(req);
   if (!*alive || !owns(ch.get())) co_return;
   registering_ = false;
   if (!ack) {
@@ -122,7 +123,9 @@ Task<void> CenterLink::registerAndSubscribe(std::shared_ptr<rpc::Channel> ch) {
 
 Task<void> CenterLink::subscribe(std::shared_ptr<rpc::Channel> ch) {
   auto alive = alive_;
-  auto snapshot = co_await gen::Registry::Stub(ch).Subscribe(SubscribeReq{});
+  gen::Registry::Stub registry(ch);
+  SubscribeReq req;
+  auto snapshot = co_await registry.Subscribe(req);
   if (!*alive || !owns(ch.get())) co_return;
   if (!snapshot) {
     log::warn("subscribing to center {} failed: {}", key_, snapshot.error().describe());

@@ -96,13 +96,14 @@ TEST_F(MysqlPoolTest, ManyJobsAllCompleteWithAtMostOnePerWorkerAtATime) {
   for (int i = 0; i < 100; ++i) {
     spawn([](MysqlPool& p, int i, std::atomic<int>& running, std::atomic<int>& most, int& done,
              int& ok) -> Task<void> {
-      auto r = co_await p.run<int64_t>([&running, &most, i](sql::Connection& c) -> Result<int64_t> {
+      std::function<Result<int64_t>(sql::Connection&)> job = [&running, &most, i](sql::Connection& c) -> Result<int64_t> {
         int now = ++running;
         for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {}
         int64_t v = scalar(c, "SELECT " + std::to_string(i));
         --running;
         return v;
-      });
+      };
+      auto r = co_await p.run<int64_t>(std::move(job));
       ++done;
       if (r && *r == i) ++ok;
     }(pool, i, running, most, done, ok));
@@ -152,7 +153,10 @@ TEST_F(MysqlPoolTest, AFullQueueIsRefusedNotGrown) {
   int done = 0, refused = 0;
   for (int i = 0; i < 6; ++i) {
     spawn([](MysqlPool& p, int& done, int& refused) -> Task<void> {
-      auto r = co_await p.run<int64_t>([](sql::Connection& c) -> Result<int64_t> { return scalar(c, "SELECT SLEEP(0.2)"); });
+      std::function<Result<int64_t>(sql::Connection&)> job = [](sql::Connection& c) -> Result<int64_t> {
+        return scalar(c, "SELECT SLEEP(0.2)");
+      };
+      auto r = co_await p.run<int64_t>(std::move(job));
       ++done;
       if (!r && r.error().code == Errc::kUnavailable) ++refused;
     }(pool, done, refused));

@@ -1,0 +1,29 @@
+"""The data API of a real polis-db (tests/unit/db/*_api_test.cc), the db node
+started by the launcher against a real MariaDB; afterwards the rows are read
+from MariaDB directly: what the API acknowledged is there, verbatim."""
+
+import os
+import subprocess
+
+from conftest import SECRET
+from polis_cluster import databases
+
+DATABASE = "polis_api_it"
+
+
+def test_accounts_api_against_a_real_db_node(make_cluster, build_dir):
+    cluster = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE})
+    cluster.up(timeout=60)
+    binary = build_dir / "tests" / "unit" / "db" / "polis_db_api_tests"
+    env = dict(os.environ, POLIS_TEST_DB_RPC_PORT=str(cluster.entry("db-1")["rpc_port"]), POLIS_TEST_SECRET=SECRET)
+    r = subprocess.run([binary], capture_output=True, text=True, timeout=120, env=env)
+    print(r.stdout[-4000:])
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
+    assert "SKIPPED" not in r.stdout, "an API test skipped although the db node was up"
+
+    # Durable: MariaDB itself holds what was acknowledged, and the hostile name did nothing but get stored.
+    rows = databases.mariadb_sql(cluster.entry("mariadb"), f"USE {DATABASE}; SELECT name FROM accounts")
+    assert "Robert'); DROP TABLE accounts;--" in rows
+    assert "名前🎮" in rows
+    tables = databases.mariadb_sql(cluster.entry("mariadb"), f"USE {DATABASE}; SHOW TABLES").split()
+    assert "accounts" in tables

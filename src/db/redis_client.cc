@@ -1,0 +1,171 @@
+#include "db/redis_client.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "base/log.h"
+#include "base/log_throttle.h"
+
+namespace polis::db {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+
+RedisReply copyReply(const redisReply& r) {
+  RedisReply out;
+  switch (r.type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r.integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(r.elements);
+      for (size_t i = 0; i < r.elements; ++i) out.elements.push_back(copyReply(*r.element[i]));
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+  }
+  return out;
+}
+
+RedisClient* owner(const redisAsyncContext* ctx) { return static_cast<RedisClient*>(ctx->data); }
+
+}  // namespace
+
+// One command waiting for its reply; hiredis hands it back to onReply once.
+struct RedisClient::InFlight {
+  Completion<Result<RedisReply>>::Deliver deliver;
+  std::string endpoint;
+};
+
+RedisClient::RedisClient(EventLoop& loop, RedisEndpoint endpoint) : loop_(loop), endpoint_(std::move(endpoint)) {}
+
+RedisClient::~RedisClient() {
+  stopping_ = true;
+  if (retry_timer_) loop_.cancel(retry_timer_);
+  if (connect_timer_) loop_.cancel(connect_timer_);
+  if (ctx_) {
+    // hiredis answers every pending command with a null reply and may call
+    // onDisconnect from inside redisAsyncFree: both see no owner and only free.
+    ctx_->data = nullptr;
+    redisAsyncFree(ctx_);
+  }
+}
+
+void RedisClient::start() { connect(); }
+
+void RedisClient::connect() {
+  retry_timer_ = 0;
+  if (stopping_) return;
+  ctx_ = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (!ctx_ || ctx_->err) {
+    lost(ctx_ ? ctx_->errstr : "out of memory");
+    if (ctx_) redisAsyncFree(ctx_);
+    ctx_ = nullptr;
+    scheduleReconnect();
+    return;
+  }
+  ctx_->data = this;
+  redisLibeventAttach(ctx_, loop_.base());
+  redisAsyncSetConnectCallback(ctx_, &RedisClient::onConnect);
+  redisAsyncSetDisconnectCallback(ctx_, &RedisClient::onDisconnect);
+  // hiredis 0.14 has no connect timeout in its async API: give up ourselves.
+  connect_timer_ = loop_.runAfter(endpoint_.connect_timeout, [this] {
+    connect_timer_ = 0;
+    if (connected_ || !ctx_) return;
+    redisAsyncContext* ctx = std::exchange(ctx_, nullptr);
+    ctx->data = nullptr;
+    lost("connect timed out");
+    redisAsyncFree(ctx);  // not inside a hiredis callback: allowed
+    scheduleReconnect();
+  });
+}
+
+void RedisClient::onConnect(const redisAsyncContext* ctx, int status) {
+  RedisClient* self = owner(ctx);
+  if (!self) return;
+  if (self->connect_timer_) self->loop_.cancel(std::exchange(self->connect_timer_, 0));
+  if (status != REDIS_OK) {
+    self->ctx_ = nullptr;  // hiredis frees it after this callback
+    self->lost(ctx->errstr);
+    self->scheduleReconnect();
+    return;
+  }
+  self->connected_ = true;
+  self->backoff_ = kFirstBackoff;
+  log::info("connected to Redis at {}", self->endpoint_.str());
+}
+
+void RedisClient::onDisconnect(const redisAsyncContext* ctx, int status) {
+  RedisClient* self = owner(ctx);
+  if (!self) return;
+  self->ctx_ = nullptr;  // freed by hiredis after this callback
+  self->connected_ = false;
+  self->lost(status == REDIS_OK ? "disconnected" : ctx->errstr);
+  self->scheduleReconnect();
+}
+
+void RedisClient::lost(const std::string& why) {
+  if (auto note = log::throttle("redis lost " + endpoint_.str())) {
+    log::warn("Redis at {}: {}; reconnecting{}", endpoint_.str(), why, *note);
+  }
+}
+
+void RedisClient::scheduleReconnect() {
+  if (stopping_ || retry_timer_) return;
+  retry_timer_ = loop_.runAfter(backoff_, [this] { connect(); });
+  backoff_ = std::min(backoff_ * 2, endpoint_.reconnect_max);
+}
+
+Completion<Result<RedisReply>> RedisClient::command(const std::vector<std::string>& args) {
+  auto [completion, deliver] = Completion<Result<RedisReply>>::make();
+  if (!connected_ || !ctx_) {
+    Error down{Errc::kUnavailable, "Redis at " + endpoint_.str() + " is not connected"};
+    loop_.post([deliver, down] { deliver(down); });  // never inside the caller's own call
+    return std::move(completion);
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  auto* in_flight = new InFlight{deliver, endpoint_.str()};
+  if (redisAsyncCommandArgv(ctx_, &RedisClient::onReply, in_flight, static_cast<int>(args.size()), argv.data(),
+                            lengths.data()) != REDIS_OK) {
+    delete in_flight;
+    Error failed{Errc::kUnavailable, "Redis at " + endpoint_.str() + " refused the command (disconnecting)"};
+    loop_.post([deliver, failed] { deliver(failed); });
+  }
+  return std::move(completion);
+}
+
+void RedisClient::onReply(redisAsyncContext* ctx, void* reply, void* privdata) {
+  std::unique_ptr<InFlight> in_flight(static_cast<InFlight*>(privdata));
+  if (!owner(ctx)) return;  // the client is being destroyed: nobody to tell
+  auto* r = static_cast<redisReply*>(reply);
+  if (!r) {
+    in_flight->deliver(Error{Errc::kUnavailable, "the connection to Redis at " + in_flight->endpoint + " was lost"});
+  } else if (r->type == REDIS_REPLY_ERROR) {
+    in_flight->deliver(Error{Errc::kRemote, "Redis: " + std::string(r->str, r->len)});
+  } else {
+    in_flight->deliver(copyReply(*r));
+  }
+}
+
+}  // namespace polis::db

@@ -1,5 +1,7 @@
 #include "db/db_config.h"
 
+#include "net/endpoint.h"
+
 namespace polis::db {
 
 DbConfig readDbConfig(ConfigReader& r) {
@@ -21,6 +23,17 @@ DbConfig readDbConfig(ConfigReader& r) {
   m.connect_timeout = r.millis("db.mysql.connect_timeout", milliseconds(2000), milliseconds(100), milliseconds(60000));
   m.startup_timeout = r.millis("db.mysql.startup_timeout", milliseconds(30000), milliseconds(0), milliseconds(600000));
   m.reconnect_max = r.millis("db.mysql.reconnect_max", milliseconds(5000), milliseconds(50), milliseconds(60000));
+  RedisConfig& redis = c.redis;
+  redis.shards = r.strList("db.redis.shards", redis.shards);
+  if (redis.shards.empty()) r.reject("db.redis.shards", "a non-empty list of numeric host:port", "an empty list");
+  for (const auto& shard : redis.shards) {
+    auto e = net::parseEndpoint(shard);
+    if (!e || !net::numericAddress(e->host, e->port)) {
+      r.reject("db.redis.shards", "a list of numeric host:port", "\"" + shard + "\"");
+    }
+  }
+  redis.connect_timeout = r.millis("db.redis.connect_timeout", milliseconds(1000), milliseconds(50), milliseconds(60000));
+  redis.reconnect_max = r.millis("db.redis.reconnect_max", milliseconds(2000), milliseconds(50), milliseconds(60000));
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/config.h"
 
@@ -22,8 +23,15 @@ struct MysqlConfig {
   std::chrono::milliseconds reconnect_max{5000};       // cap of the reconnect backoff
 };
 
+struct RedisConfig {
+  std::vector<std::string> shards = {"127.0.0.1:6379"};  // numeric host:port each; players placed by ShardRing
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds reconnect_max{2000};
+};
+
 struct DbConfig {
   MysqlConfig mysql;
+  RedisConfig redis;
 };
 
 DbConfig readDbConfig(ConfigReader& reader);

@@ -187,9 +187,10 @@ class Cluster:
             raise ClusterError(f"'{name}' already exists")
         rpc, ops_port = ports.free_ports(2)
         spec, node_ports = NodeSpec(name, role), {"rpc": rpc, "ops": ops_port}
-        mariadb = self.state["processes"].get("mariadb")
+        mariadb, redis = self.state["processes"].get("mariadb"), self.state["processes"].get("redis")
         config = nodes.node_config(self.topology, spec, node_ports, self._center_addresses(), overrides,
-                                   mariadb_port=mariadb["port"] if mariadb else None)
+                                   mariadb_port=mariadb["port"] if mariadb else None,
+                                   redis_port=redis["port"] if redis else None)
         self.state["processes"][name] = nodes.node_entry(self.data_dir, self.build_dir, spec, node_ports,
                                                          config, env)
         self.state["order"].append(name)
@@ -235,7 +236,8 @@ class Cluster:
         centers = [f"{ports.HOST}:{plan[c.name]['rpc']}" for c in topo.centers]
         for spec in topo.nodes:
             config = nodes.node_config(topo, spec, plan[spec.name], centers,
-                                       mariadb_port=plan["mariadb"]["port"] if topo.mariadb.enabled else None)
+                                       mariadb_port=plan["mariadb"]["port"] if topo.mariadb.enabled else None,
+                                       redis_port=plan["redis"]["port"] if topo.redis.enabled else None)
             procs[spec.name] = nodes.node_entry(self.data_dir, self.build_dir, spec, plan[spec.name], config)
         return {
             "cluster": topo.name,

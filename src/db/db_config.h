@@ -29,9 +29,16 @@ struct RedisConfig {
   std::chrono::milliseconds reconnect_max{2000};
 };
 
+struct WriteBehindConfig {
+  std::chrono::milliseconds interval{500};  // dirty players reach MariaDB within about this (plus one batch)
+  size_t batch = 500;                       // players per MariaDB statement
+};
+
 struct DbConfig {
   MysqlConfig mysql;
   RedisConfig redis;
+  WriteBehindConfig flush;
+  size_t max_player_bytes = 1u << 20;
 };
 
 DbConfig readDbConfig(ConfigReader& reader);

@@ -6,6 +6,7 @@
 #include "db/accounts_service.h"
 #include "db/db_config.h"
 #include "db/mysql_pool.h"
+#include "db/players_service.h"
 #include "db/startup.h"
 #include "node/node_main.h"
 
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
     if (!schema) return schema.error();
     auto& pool = node.adopt(std::make_unique<db::MysqlPool>(node.loop(), config.mysql));
     node.addService(node.adopt(std::make_unique<db::AccountsService>(pool)));
+    auto& players = node.adopt(std::make_unique<db::PlayerStore>(node.loop(), pool, config));
+    node.addService(node.adopt(std::make_unique<db::PlayersService>(players)));
+    node.onDrain([&players](std::function<void()> done) { players.writeBehind().drain(std::move(done)); });
+    players.start();
     return {};
   };
   return runNode(spec, argc, argv);

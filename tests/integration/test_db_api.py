@@ -12,11 +12,12 @@ DATABASE = "polis_api_it"
 
 
 def test_accounts_api_against_a_real_db_node(make_cluster, build_dir):
-    cluster = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE})
+    cluster = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE},
+                     redis={"enabled": True})
     cluster.up(timeout=60)
     binary = build_dir / "tests" / "unit" / "db" / "polis_db_api_tests"
     env = dict(os.environ, POLIS_TEST_DB_RPC_PORT=str(cluster.entry("db-1")["rpc_port"]), POLIS_TEST_SECRET=SECRET)
-    r = subprocess.run([binary], capture_output=True, text=True, timeout=120, env=env)
+    r = subprocess.run([binary, "--gtest_filter=-Ledger.*"], capture_output=True, text=True, timeout=120, env=env)
     print(r.stdout[-4000:])
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
     assert "SKIPPED" not in r.stdout, "an API test skipped although the db node was up"

@@ -34,7 +34,8 @@ def db_log(cluster):
 
 @pytest.fixture
 def cluster(make_cluster):
-    c = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE})
+    c = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE},
+                     redis={"enabled": True})
     c.up(timeout=60)
     return c
 

@@ -19,6 +19,7 @@ std::string_view errcName(Errc code) {
     case Errc::kInternal: return "internal";
     case Errc::kAlreadyExists: return "already_exists";
     case Errc::kNotFound: return "not_found";
+    case Errc::kVersionConflict: return "version_conflict";
   }
   return "unknown";
 }

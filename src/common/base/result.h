@@ -22,8 +22,9 @@ enum class Errc : int {
   kInternal = 9,        // a handler broke (threw); logged on the serving side
   kAlreadyExists = 10,  // e.g. a node name another live node holds, a login name taken
   kNotFound = 11,       // e.g. no account or player with that id
+  kVersionConflict = 12,  // a save whose expected version is not the stored one: reload and retry
 };
-inline constexpr Errc kLastErrc = Errc::kNotFound;  // codes above it from the wire read as kRemote
+inline constexpr Errc kLastErrc = Errc::kVersionConflict;  // codes above it from the wire read as kRemote
 
 std::string_view errcName(Errc code);
 

@@ -35,6 +35,13 @@ def redis_entry(data_dir, spec, port):
         "daemonize no",
         f"dir {home}",
         'logfile ""',  # stdout, which the launcher sends to the log file
+        # The db role's contract (docs/data.md): every acknowledged write is in
+        # the append-only file before Redis answers, so a Redis crash loses
+        # nothing; fsync once a second, so a machine crash loses at most ~1 s.
+        # Dirty players must never be evicted.
+        "appendonly yes",
+        "appendfsync everysec",
+        "maxmemory-policy noeviction",
         *spec.args,
     ]
     conf.write_text("\n".join(lines) + "\n")

@@ -104,8 +104,9 @@ def from_dict(raw, where="<topology>"):
     topo.redis = _redis(raw.get("redis", {}), where)
     topo.mariadb = _mariadb(raw.get("mariadb", {}), where)
     topo.nodes = _nodes(raw["roles"], where)
-    if any(n.role == "db" for n in topo.nodes) and not topo.mariadb.enabled:
-        raise ClusterError(f"{where}: the db role needs the cluster's MariaDB (mariadb: {{enabled: true}})")
+    if any(n.role == "db" for n in topo.nodes) and not (topo.mariadb.enabled and topo.redis.enabled):
+        raise ClusterError(f"{where}: the db role needs the cluster's MariaDB and Redis "
+                           "(mariadb: {enabled: true}, redis: {enabled: true})")
     return topo
 
 

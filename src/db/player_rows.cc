@@ -1,0 +1,70 @@
+#include "db/player_rows.h"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <memory>
+
+namespace polis::db {
+namespace {
+
+std::unique_ptr<sql::PreparedStatement> prepare(sql::Connection& conn, const std::string& statement) {
+  return std::unique_ptr<sql::PreparedStatement>(conn.prepareStatement(statement));
+}
+
+void bindPlayer(sql::PreparedStatement& st, unsigned first, const Player& p) {
+  st.setUInt64(first, p.player_id());
+  st.setUInt64(first + 1, p.account_id());
+  st.setUInt64(first + 2, p.version());
+  st.setString(first + 3, p.data());
+  st.setInt64(first + 4, p.updated_at_ms());
+}
+
+}  // namespace
+
+Result<Player> insertPlayer(sql::Connection& conn, const Player& player) {
+  auto st = prepare(conn, "INSERT INTO players (player_id, account_id, version, data, updated_at) VALUES (?, ?, ?, ?, ?)");
+  bindPlayer(*st, 1, player);
+  try {
+    st->executeUpdate();
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() == 1062) {
+      return Error{Errc::kAlreadyExists, "player " + std::to_string(player.player_id()) + " exists already"};
+    }
+    throw;
+  }
+  return player;
+}
+
+Result<Player> selectPlayer(sql::Connection& conn, uint64_t player_id) {
+  auto st = prepare(conn, "SELECT account_id, version, data, updated_at FROM players WHERE player_id = ?");
+  st->setUInt64(1, player_id);
+  std::unique_ptr<sql::ResultSet> row(st->executeQuery());
+  if (!row->next()) return Error{Errc::kNotFound, "no player " + std::to_string(player_id)};
+  Player p;
+  p.set_player_id(player_id);
+  p.set_account_id(row->getUInt64(1));
+  p.set_version(row->getUInt64(2));
+  p.set_data(row->getString(3).asStdString());
+  p.set_updated_at_ms(row->getInt64(4));
+  return p;
+}
+
+// In ON DUPLICATE KEY UPDATE the assignments run left to right and see the
+// columns already assigned, so `version` is the last one.
+Result<int64_t> upsertPlayers(sql::Connection& conn, const std::vector<Player>& players) {
+  if (players.empty()) return int64_t{0};
+  std::string statement = "INSERT INTO players (player_id, account_id, version, data, updated_at) VALUES ";
+  for (size_t i = 0; i < players.size(); ++i) statement += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
+  statement +=
+      " ON DUPLICATE KEY UPDATE"
+      " data = IF(VALUES(version) > version, VALUES(data), data),"
+      " updated_at = IF(VALUES(version) > version, VALUES(updated_at), updated_at),"
+      " account_id = IF(VALUES(version) > version, VALUES(account_id), account_id),"
+      " version = GREATEST(version, VALUES(version))";
+  auto st = prepare(conn, statement);
+  for (size_t i = 0; i < players.size(); ++i) bindPlayer(*st, static_cast<unsigned>(1 + 5 * i), players[i]);
+  return static_cast<int64_t>(st->executeUpdate());
+}
+
+}  // namespace polis::db

@@ -1,0 +1,158 @@
+#include "db/player_store.h"
+
+#include <chrono>
+
+#include "db/player_rows.h"
+#include "db/redis_layout.h"
+#include "net/endpoint.h"
+
+namespace polis::db {
+namespace {
+
+namespace layout = redis_layout;
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<RedisClient*> raw(const std::vector<std::unique_ptr<RedisClient>>& shards) {
+  std::vector<RedisClient*> out;
+  for (const auto& s : shards) out.push_back(s.get());
+  return out;
+}
+
+}  // namespace
+
+PlayerStore::PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& config)
+    : loop_(loop), pool_(pool), max_bytes_(config.max_player_bytes), ring_(config.redis.shards),
+      hits_(metrics::Registry::global().counter("polis_db_cache_hits_total", "Player loads answered from Redis.")),
+      misses_(metrics::Registry::global().counter("polis_db_cache_misses_total",
+                                                  "Player loads that went to MariaDB (not cached, or Redis down).")) {
+  for (const auto& text : config.redis.shards) {
+    auto e = net::parseEndpoint(text);  // validated with the config
+    shards_.push_back(std::make_unique<RedisClient>(
+        loop, RedisEndpoint{e->host, e->port, config.redis.connect_timeout, config.redis.reconnect_max}));
+    RedisClient* shard = shards_.back().get();
+    metrics::Registry::global().callbackGauge("polis_db_redis_connected", "1 while this Redis shard is connected.",
+                                              {{"shard", text}}, [shard] { return shard->connected() ? 1.0 : 0.0; });
+  }
+  write_behind_ = std::make_unique<WriteBehind>(loop, pool, raw(shards_), config.flush);
+}
+
+PlayerStore::~PlayerStore() {
+  for (const auto& s : shards_) {
+    metrics::Registry::global().removeCallbackGauge("polis_db_redis_connected", {{"shard", s->endpoint().str()}});
+  }
+}
+
+void PlayerStore::start() {
+  for (auto& s : shards_) s->start();
+  write_behind_->start();
+}
+
+Task<Result<Player>> PlayerStore::loadFromMysql(uint64_t player_id) {
+  std::function<Result<Player>(sql::Connection&)> job = [player_id](sql::Connection& conn) {
+    return selectPlayer(conn, player_id);
+  };
+  auto pending = pool_.run<Player>(std::move(job));
+  auto player = co_await pending;
+  co_return player;
+}
+
+// Best effort: a copy that could not be cached is simply read from MariaDB again.
+Task<void> PlayerStore::cache(RedisClient& shard, Player p) {
+  if (!shard.connected()) co_return;
+  std::vector<std::string> args{"EVAL", layout::kFill, "1", layout::playerKey(p.player_id()),
+                                std::to_string(p.version()), std::to_string(p.account_id()), p.data(),
+                                std::to_string(p.updated_at_ms())};
+  auto pending = shard.command(args);
+  auto filled = co_await pending;
+  (void)filled;
+}
+
+Task<Result<Player>> PlayerStore::create(CreatePlayerReq req) {
+  if (req.player_id() == 0) co_return Error{Errc::kInvalidArgument, "player_id must not be 0"};
+  if (req.data().size() > max_bytes_) {
+    co_return Error{Errc::kInvalidArgument, "player data has at most " + std::to_string(max_bytes_) + " bytes"};
+  }
+  Player p;
+  p.set_player_id(req.player_id());
+  p.set_account_id(req.account_id());
+  p.set_version(1);
+  p.set_data(req.data());
+  p.set_updated_at_ms(nowMs());
+  std::function<Result<Player>(sql::Connection&)> job = [p](sql::Connection& conn) { return insertPlayer(conn, p); };
+  auto pending = pool_.run<Player>(std::move(job));
+  auto created = co_await pending;
+  if (!created) co_return created;
+  co_await cache(shardOf(p.player_id()), p);
+  co_return created;
+}
+
+Task<Result<Player>> PlayerStore::load(uint64_t player_id) {
+  if (player_id == 0) co_return Error{Errc::kInvalidArgument, "player_id must not be 0"};
+  RedisClient& shard = shardOf(player_id);
+  if (shard.connected()) {
+    std::vector<std::string> args{"HMGET", layout::playerKey(player_id), "v", "a", "d", "t"};
+    auto pending = shard.command(args);
+    auto reply = co_await pending;
+    if (reply) {
+      if (auto cached = playerFromHash(*reply, player_id)) {
+        hits_.inc();
+        co_return *cached;
+      }
+    }
+  }
+  misses_.inc();
+  auto player = co_await loadFromMysql(player_id);
+  if (player) co_await cache(shard, *player);
+  co_return player;
+}
+
+Task<Result<uint64_t>> PlayerStore::save(SavePlayerReq req) {
+  uint64_t id = req.player_id();
+  if (id == 0) co_return Error{Errc::kInvalidArgument, "player_id must not be 0"};
+  if (req.data().size() > max_bytes_) {
+    co_return Error{Errc::kInvalidArgument, "player data has at most " + std::to_string(max_bytes_) + " bytes"};
+  }
+  RedisClient& shard = shardOf(id);
+  if (!shard.connected()) {
+    co_return Error{Errc::kUnavailable, "the Redis shard of player " + std::to_string(id) + " (" +
+                                            shard.endpoint().str() + ") is unreachable; saves wait for it"};
+  }
+  uint64_t saved = 0;
+  for (int attempt = 0; attempt < 2 && saved == 0; ++attempt) {
+    std::vector<std::string> args{"EVAL", layout::kSave, "2", layout::playerKey(id), layout::kDirty,
+                                  std::to_string(req.expected_version()), req.data(), std::to_string(nowMs()),
+                                  std::to_string(id)};
+    auto pending = shard.command(args);
+    auto reply = co_await pending;
+    if (!reply) co_return reply.error();
+    if (reply->elements.size() != 2) co_return Error{Errc::kInternal, "unexpected reply from the save script"};
+    int64_t status = reply->elements[0].integer, version = reply->elements[1].integer;
+    if (status == 1) {
+      saved = static_cast<uint64_t>(version);
+    } else if (status == 0) {
+      co_return Error{Errc::kVersionConflict, "player " + std::to_string(id) + " is at version " +
+                                                  std::to_string(version) + ", not " +
+                                                  std::to_string(req.expected_version()) + ": reload and retry"};
+    } else {
+      auto loaded = co_await load(id);  // not cached: bring it in, then try again
+      if (!loaded) co_return loaded.error();
+    }
+  }
+  if (saved == 0) co_return Error{Errc::kUnavailable, "player " + std::to_string(id) + " could not be cached"};
+  if (req.durable()) {
+    auto flushed = co_await write_behind_->flushOne(shard, id);
+    if (!flushed) {
+      // Applied in Redis and dirty: it reaches MariaDB later. The caller
+      // learns only that durability is not confirmed.
+      co_return Error{flushed.error().code, "saved as version " + std::to_string(saved) +
+                                                " but not confirmed in MariaDB: " + flushed.error().message};
+    }
+  }
+  co_return saved;
+}
+
+}  // namespace polis::db

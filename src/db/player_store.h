@@ -1,0 +1,56 @@
+// PlayerStore: players through Redis (the hot copy, on the shard the player
+// id hashes to) with MariaDB as the source of truth behind it.
+//
+//   load   Redis; on a miss MariaDB, then the copy is cached in Redis. Redis
+//          unreachable: MariaDB (which may be up to one flush interval behind
+//          the last acknowledged save; see docs/data.md).
+//   save   a version check and the write in one Redis script, which also
+//          marks the player dirty; acknowledged then (write-behind), or once
+//          MariaDB has it too when `durable`. A player not cached is read from
+//          MariaDB first. Redis unreachable: refused (unavailable).
+//   create straight to MariaDB (durable), then cached.
+// Threads: loop-thread only.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "base/metrics.h"
+#include "base/task.h"
+#include "db/db_config.h"
+#include "db/mysql_pool.h"
+#include "db/redis_client.h"
+#include "db/shard_ring.h"
+#include "db/write_behind.h"
+#include "polis/db.pb.h"
+
+namespace polis::db {
+
+class PlayerStore {
+ public:
+  PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& config);
+  ~PlayerStore();
+
+  void start();  // connects every shard, starts the write-behind
+  WriteBehind& writeBehind() { return *write_behind_; }
+
+  Task<Result<Player>> create(CreatePlayerReq req);
+  Task<Result<Player>> load(uint64_t player_id);
+  Task<Result<uint64_t>> save(SavePlayerReq req);
+
+ private:
+  RedisClient& shardOf(uint64_t player_id) { return *shards_[ring_.shardFor(player_id)]; }
+  Task<Result<Player>> loadFromMysql(uint64_t player_id);
+  Task<void> cache(RedisClient& shard, Player player);
+
+  EventLoop& loop_;
+  MysqlPool& pool_;
+  size_t max_bytes_;
+  ShardRing ring_;
+  std::vector<std::unique_ptr<RedisClient>> shards_;
+  std::unique_ptr<WriteBehind> write_behind_;
+  metrics::Counter& hits_;
+  metrics::Counter& misses_;
+};
+
+}  // namespace polis::db

@@ -1,0 +1,200 @@
+#include "db/write_behind.h"
+
+#include <charconv>
+
+#include "base/log.h"
+#include "base/log_throttle.h"
+#include "base/sleep.h"
+#include "db/player_rows.h"
+#include "db/redis_layout.h"
+
+namespace polis::db {
+namespace {
+
+namespace layout = redis_layout;
+
+std::optional<uint64_t> parseId(const std::string& text) {
+  uint64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id == 0) return std::nullopt;
+  return id;
+}
+
+std::optional<int64_t> parseInt(const RedisReply& r) {
+  if (r.type != RedisReply::Type::kString) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
+  if (ec != std::errc() || end != r.str.data() + r.str.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+// A player's hash as HMGET v a d t returns it; nullopt when absent or damaged.
+std::optional<Player> playerFromHash(const RedisReply& reply, uint64_t id) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 4) return std::nullopt;
+  auto version = parseInt(reply.elements[0]);
+  auto account = parseInt(reply.elements[1]);
+  auto updated = parseInt(reply.elements[3]);
+  if (!version || !account || !updated || reply.elements[2].type != RedisReply::Type::kString) return std::nullopt;
+  Player p;
+  p.set_player_id(id);
+  p.set_version(static_cast<uint64_t>(*version));
+  p.set_account_id(static_cast<uint64_t>(*account));
+  p.set_data(reply.elements[2].str);
+  p.set_updated_at_ms(*updated);
+  return p;
+}
+
+WriteBehind::WriteBehind(EventLoop& loop, MysqlPool& pool, std::vector<RedisClient*> shards, WriteBehindConfig config)
+    : loop_(loop), pool_(pool), shards_(std::move(shards)), config_(config),
+      rows_(metrics::Registry::global().counter("polis_db_flush_rows_total", "Players written to MariaDB by write-behind.")),
+      batches_(metrics::Registry::global().counter("polis_db_flush_batches_total", "Write-behind batches written to MariaDB.")),
+      failures_(metrics::Registry::global().counter("polis_db_flush_failures_total",
+                                                    "Write-behind batches that failed (they are retried).")),
+      latency_(metrics::Registry::global().histogram("polis_db_flush_latency_seconds",
+                                                     "Time to write one write-behind batch to MariaDB.")) {
+  metrics::Registry::global().callbackGauge("polis_db_dirty_backlog",
+                                            "Players newer in Redis than in MariaDB, at the last pass.", {},
+                                            [this] { return static_cast<double>(backlog_); });
+}
+
+WriteBehind::~WriteBehind() { metrics::Registry::global().removeCallbackGauge("polis_db_dirty_backlog", {}); }
+
+void WriteBehind::start() { spawn(loop()); }
+
+Task<void> WriteBehind::loop() {
+  while (true) {
+    co_await pass();
+    auto pause = sleepFor(loop_, config_.interval);
+    co_await pause;
+  }
+}
+
+Task<bool> WriteBehind::pass() {
+  bool ok = true;
+  size_t backlog = 0;
+  for (RedisClient* shard : shards_) {
+    if (!shard->connected()) continue;
+    size_t remaining = 0, first_count = 0;
+    // Whole batches until the shard is clean (a backlog drains at MariaDB's
+    // pace), but no more batches than the backlog had at the start: players
+    // saved during the pass wait for the next one, and other shards get their turn.
+    for (size_t batches = 0;; ++batches) {
+      auto flushed = co_await flushBatch(*shard, remaining);
+      if (!flushed) {
+        ok = false;
+        break;
+      }
+      if (batches == 0) first_count = remaining;
+      if (*flushed < config_.batch || batches > first_count / config_.batch) break;
+    }
+    backlog += first_count;
+  }
+  backlog_ = backlog;
+  co_return ok;
+}
+
+Task<Result<std::vector<Player>>> WriteBehind::readPlayers(RedisClient& shard, const std::vector<uint64_t>& ids) {
+  std::vector<Completion<Result<RedisReply>>> replies;
+  replies.reserve(ids.size());
+  for (uint64_t id : ids) {
+    std::vector<std::string> args{"HMGET", layout::playerKey(id), "v", "a", "d", "t"};
+    replies.push_back(shard.command(args));  // all sent at once, awaited in order
+  }
+  std::vector<Player> rows;
+  rows.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto reply = co_await replies[i];
+    if (!reply) co_return reply.error();
+    if (auto p = playerFromHash(*reply, ids[i])) {
+      rows.push_back(std::move(*p));
+    } else if (auto note = log::throttle("dirty without a player")) {
+      log::warn("dirty player {} has no readable hash in Redis at {}; skipped{}", ids[i], shard.endpoint().str(), *note);
+    }
+  }
+  co_return rows;
+}
+
+Task<Result<size_t>> WriteBehind::flushBatch(RedisClient& shard, size_t& remaining) {
+  std::vector<std::string> count_args{"SCARD", layout::kDirty};
+  auto count_pending = shard.command(count_args);
+  auto count = co_await count_pending;
+  if (!count) co_return count.error();
+  remaining = static_cast<size_t>(count->integer);
+  if (remaining == 0) co_return size_t{0};
+  std::vector<std::string> args{"SRANDMEMBER", layout::kDirty, std::to_string(config_.batch)};
+  auto members_pending = shard.command(args);
+  auto members = co_await members_pending;
+  if (!members) co_return members.error();
+  std::vector<uint64_t> ids;
+  for (const auto& m : members->elements) {
+    if (auto id = parseId(m.str)) ids.push_back(*id);
+  }
+  auto rows = co_await readPlayers(shard, ids);
+  if (!rows) co_return rows.error();
+  size_t n = ids.size();
+  auto written = co_await flushRows(shard, std::move(*rows));
+  if (!written) co_return written.error();
+  co_return n;
+}
+
+Task<Result<void>> WriteBehind::flushRows(RedisClient& shard, std::vector<Player> rows) {
+  if (rows.empty()) co_return Result<void>{};
+  auto started = std::chrono::steady_clock::now();
+  auto shared_rows = std::make_shared<std::vector<Player>>(std::move(rows));
+  std::function<Result<int64_t>(sql::Connection&)> job = [shared_rows](sql::Connection& conn) {
+    return upsertPlayers(conn, *shared_rows);
+  };
+  auto pending = pool_.run<int64_t>(std::move(job));
+  auto written = co_await pending;
+  if (!written) {
+    failures_.inc();
+    if (auto note = log::throttle("flush failed")) {
+      log::warn("write-behind: {} players not written to MariaDB (kept dirty, retried): {}{}", shared_rows->size(),
+                written.error().describe(), *note);
+    }
+    co_return written.error();
+  }
+  latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  batches_.inc();
+  rows_.inc(shared_rows->size());
+  std::vector<Completion<Result<RedisReply>>> cleans;
+  cleans.reserve(shared_rows->size());
+  for (const Player& p : *shared_rows) {
+    std::vector<std::string> args{"EVAL", layout::kClean, "2", layout::playerKey(p.player_id()), layout::kDirty,
+                                  std::to_string(p.version()), std::to_string(p.player_id())};
+    cleans.push_back(shard.command(args));
+  }
+  for (auto& clean : cleans) {
+    auto r = co_await clean;
+    if (!r) co_return r.error();  // still dirty: flushed again next pass, harmlessly
+  }
+  co_return Result<void>{};
+}
+
+Task<Result<void>> WriteBehind::flushOne(RedisClient& shard, uint64_t player_id) {
+  std::vector<uint64_t> ids{player_id};
+  auto rows = co_await readPlayers(shard, ids);
+  if (!rows) co_return rows.error();
+  if (rows->empty()) co_return Error{Errc::kNotFound, "player " + std::to_string(player_id) + " is not in Redis"};
+  auto written = co_await flushRows(shard, std::move(*rows));
+  co_return written;
+}
+
+void WriteBehind::drain(std::function<void()> done) { spawn(drainAll(std::move(done))); }
+
+Task<void> WriteBehind::drainAll(std::function<void()> done) {
+  draining_ = true;
+  log::info("write-behind: flushing every dirty player before exit");
+  while (true) {
+    bool ok = co_await pass();
+    if (ok && backlog_ == 0) break;
+    auto pause = sleepFor(loop_, std::chrono::milliseconds(50));
+    co_await pause;
+  }
+  log::info("write-behind: clean");
+  done();
+}
+
+}  // namespace polis::db

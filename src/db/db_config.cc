@@ -36,6 +36,7 @@ DbConfig readDbConfig(ConfigReader& r) {
   redis.reconnect_max = r.millis("db.redis.reconnect_max", milliseconds(2000), milliseconds(50), milliseconds(60000));
   c.flush.interval = r.millis("db.flush.interval", milliseconds(500), milliseconds(10), milliseconds(1000));
   c.flush.batch = static_cast<size_t>(r.integer("db.flush.batch", 500, 1, 5000));
+  c.flush.max_backlog = static_cast<size_t>(r.integer("db.flush.max_backlog", 100000, 1, 100000000));
   c.max_player_bytes = static_cast<size_t>(r.integer("db.players.max_bytes", 1 << 20, 1, 16 << 20));
   return c;
 }

@@ -32,6 +32,7 @@ struct RedisConfig {
 struct WriteBehindConfig {
   std::chrono::milliseconds interval{500};  // dirty players reach MariaDB within about this (plus one batch)
   size_t batch = 500;                       // players per MariaDB statement
+  size_t max_backlog = 100000;              // dirty players per shard before new ones are refused
 };
 
 struct DbConfig {

@@ -25,7 +25,8 @@ std::vector<RedisClient*> raw(const std::vector<std::unique_ptr<RedisClient>>& s
 }  // namespace
 
 PlayerStore::PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& config)
-    : loop_(loop), pool_(pool), max_bytes_(config.max_player_bytes), ring_(config.redis.shards),
+    : loop_(loop), pool_(pool), max_bytes_(config.max_player_bytes), max_backlog_(config.flush.max_backlog),
+      ring_(config.redis.shards),
       hits_(metrics::Registry::global().counter("polis_db_cache_hits_total", "Player loads answered from Redis.")),
       misses_(metrics::Registry::global().counter("polis_db_cache_misses_total",
                                                   "Player loads that went to MariaDB (not cached, or Redis down).")) {
@@ -125,7 +126,7 @@ Task<Result<uint64_t>> PlayerStore::save(SavePlayerReq req) {
   for (int attempt = 0; attempt < 2 && saved == 0; ++attempt) {
     std::vector<std::string> args{"EVAL", layout::kSave, "2", layout::playerKey(id), layout::kDirty,
                                   std::to_string(req.expected_version()), req.data(), std::to_string(nowMs()),
-                                  std::to_string(id)};
+                                  std::to_string(id), std::to_string(max_backlog_)};
     auto pending = shard.command(args);
     auto reply = co_await pending;
     if (!reply) co_return reply.error();
@@ -133,6 +134,10 @@ Task<Result<uint64_t>> PlayerStore::save(SavePlayerReq req) {
     int64_t status = reply->elements[0].integer, version = reply->elements[1].integer;
     if (status == 1) {
       saved = static_cast<uint64_t>(version);
+    } else if (status == -2) {
+      co_return Error{Errc::kUnavailable, "the write-behind backlog is full: " + std::to_string(version) +
+                                              " players are not in MariaDB yet (db.flush.max_backlog); "
+                                              "is MariaDB down? saves resume when it catches up"};
     } else if (status == 0) {
       co_return Error{Errc::kVersionConflict, "player " + std::to_string(id) + " is at version " +
                                                   std::to_string(version) + ", not " +

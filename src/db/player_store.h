@@ -46,6 +46,7 @@ class PlayerStore {
   EventLoop& loop_;
   MysqlPool& pool_;
   size_t max_bytes_;
+  size_t max_backlog_;
   ShardRing ring_;
   std::vector<std::unique_ptr<RedisClient>> shards_;
   std::unique_ptr<WriteBehind> write_behind_;

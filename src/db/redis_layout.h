@@ -18,12 +18,18 @@ namespace polis::db::redis_layout {
 inline std::string playerKey(uint64_t id) { return "polis:player:" + std::to_string(id); }
 inline constexpr const char* kDirty = "polis:dirty";
 
-// KEYS: player, dirty. ARGV: expected version, data, now ms, id.
-// Returns {1, new version}, {0, stored version} on a conflict, {-1, 0} when not cached.
+// KEYS: player, dirty. ARGV: expected version, data, now ms, id, backlog limit.
+// Returns {1, new version}, {0, stored version} on a conflict, {-1, 0} when
+// not cached, {-2, backlog} when the save would add a player to a dirty set
+// already at the limit (MariaDB is not keeping up, or is down).
 inline constexpr const char* kSave = R"lua(
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1, 0} end
 if v ~= ARGV[1] then return {0, tonumber(v)} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[4]) == 0 then
+  local backlog = redis.call('SCARD', KEYS[2])
+  if backlog >= tonumber(ARGV[5]) then return {-2, backlog} end
+end
 local nv = tonumber(v) + 1
 redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 't', ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[4])

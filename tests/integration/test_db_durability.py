@@ -13,20 +13,23 @@ from polis_cluster import databases
 DATABASE = "polis_ledger_it"
 
 
-def make(make_cluster, db_nodes=1):
-    cluster = make_cluster({"center": 1, "db": db_nodes},
+def make(make_cluster, db_nodes=1, db_config=None):
+    cluster = make_cluster({"center": 1, "db": {"count": db_nodes, "config": {"db": db_config or {}}}},
                            mariadb={"enabled": True, "database": DATABASE}, redis={"enabled": True})
     cluster.up(timeout=60)
     return cluster
 
 
-def writer(cluster, build_dir, tmp_path, nodes=("db-1",), players=40, saves=15, first=1000, wait=True):
-    ledger = tmp_path / f"ledger-{first}.txt"
+def writer(cluster, build_dir, tmp_path, nodes=("db-1",), players=40, saves=15, first=1000, wait=True,
+           create=True, name="ledger"):
+    ledger = tmp_path / f"{name}-{first}.txt"
     binary = build_dir / "tests" / "unit" / "db" / "polis_db_api_tests"
     env = dict(os.environ, POLIS_TEST_LEDGER=str(ledger), POLIS_TEST_SECRET=SECRET,
                POLIS_TEST_DB_RPC_PORTS=",".join(str(cluster.entry(n)["rpc_port"]) for n in nodes),
                POLIS_TEST_LEDGER_PLAYERS=str(players), POLIS_TEST_LEDGER_SAVES=str(saves),
                POLIS_TEST_LEDGER_FIRST_ID=str(first))
+    if not create:
+        env["POLIS_TEST_LEDGER_NO_CREATE"] = "1"
     proc = subprocess.Popen([binary, "--gtest_filter=Ledger.Write"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
     if not wait:
@@ -144,3 +147,27 @@ def test_two_db_nodes_and_a_node_killed_mid_write_lose_no_update(make_cluster, b
     assert_all_in_mariadb(cluster, acked, 5)
     assert in_redis(cluster, acked) == acked
     print(out.strip().splitlines()[-3] if out.strip() else "")
+
+
+def test_with_mariadb_down_saves_fill_a_bounded_backlog_that_flushes_when_it_returns(make_cluster, build_dir, tmp_path):
+    cluster = make(make_cluster, db_config={"flush": {"max_backlog": 25}})
+    writer(cluster, build_dir, tmp_path, players=40, saves=1, name="warm")  # created, cached, flushed
+    wait_for(lambda: dirty(cluster) == 0, 3, "the warm-up to be flushed")
+    assert cluster.stop("mariadb", timeout=60) == "stopped"
+
+    proc, ledger = writer(cluster, build_dir, tmp_path, players=40, saves=5, wait=False, create=False, name="outage")
+    # Cached players load from Redis and save into it, but only up to the
+    # backlog limit: the dirty set stops growing at 25 and the rest are refused.
+    wait_for(lambda: dirty(cluster) == 25, 10, "the backlog to fill up to its limit")
+    time.sleep(1.0)
+    assert dirty(cluster) == 25, "the backlog grew past db.flush.max_backlog while MariaDB was down"
+    assert proc.poll() is None, "the writer finished although 15 players could not be saved"
+    log = cluster.log_path("db-1").read_text(errors="replace")
+    assert "not written to MariaDB (kept dirty, retried)" in log
+
+    cluster.start("mariadb", timeout=60)  # the backlog flushes by itself, and the refused saves go through
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out[-3000:]
+    acked = acknowledged(ledger)
+    assert len(acked) == 40
+    assert_all_in_mariadb(cluster, acked, 10)

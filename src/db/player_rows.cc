@@ -67,4 +67,67 @@ Result<int64_t> upsertPlayers(sql::Connection& conn, const std::vector<Player>& 
   return static_cast<int64_t>(st->executeUpdate());
 }
 
+Result<uint64_t> writeThrough(sql::Connection& conn, uint64_t player_id, uint64_t expected_version,
+                              const std::string& data, int64_t now_ms) {
+  conn.setAutoCommit(false);
+  struct Restore {  // the pool's connections are autocommit between jobs
+    sql::Connection& c;
+    ~Restore() {
+      try {
+        c.rollback();
+        c.setAutoCommit(true);
+      } catch (const sql::SQLException&) {
+      }
+    }
+  } restore{conn};
+  auto update = prepare(conn, "UPDATE players SET data = ?, updated_at = ?, version = version + 1"
+                              " WHERE player_id = ? AND version = ?");
+  update->setString(1, data);
+  update->setInt64(2, now_ms);
+  update->setUInt64(3, player_id);
+  update->setUInt64(4, expected_version);
+  if (update->executeUpdate() == 0) {
+    auto current = selectPlayer(conn, player_id);
+    if (!current) return current.error();
+    return Error{Errc::kVersionConflict, "player " + std::to_string(player_id) + " is at version " +
+                                             std::to_string(current->version()) + ", not " +
+                                             std::to_string(expected_version) + ": reload and retry"};
+  }
+  auto mark = prepare(conn, "INSERT INTO players_written_through (player_id, written_at) VALUES (?, ?)"
+                            " ON DUPLICATE KEY UPDATE written_at = VALUES(written_at)");
+  mark->setUInt64(1, player_id);
+  mark->setInt64(2, now_ms);
+  mark->executeUpdate();
+  conn.commit();
+  return expected_version + 1;
+}
+
+Result<std::vector<WrittenThrough>> writtenThrough(sql::Connection& conn, uint64_t after, size_t limit) {
+  auto st = prepare(conn, "SELECT player_id, written_at FROM players_written_through WHERE player_id > ?"
+                          " ORDER BY player_id LIMIT ?");
+  st->setUInt64(1, after);
+  st->setUInt64(2, limit);
+  std::unique_ptr<sql::ResultSet> rows(st->executeQuery());
+  std::vector<WrittenThrough> out;
+  while (rows->next()) out.push_back(WrittenThrough{rows->getUInt64(1), rows->getInt64(2)});
+  return out;
+}
+
+Result<int64_t> settleWriteThrough(sql::Connection& conn, const WrittenThrough& w,
+                                   const std::optional<Player>& superseded, int64_t now_ms) {
+  if (superseded) {
+    auto keep = prepare(conn, "INSERT INTO players_superseded (player_id, version, data, superseded_at)"
+                              " VALUES (?, ?, ?, ?)");
+    keep->setUInt64(1, superseded->player_id());
+    keep->setUInt64(2, superseded->version());
+    keep->setString(3, superseded->data());
+    keep->setInt64(4, now_ms);
+    keep->executeUpdate();
+  }
+  auto forget = prepare(conn, "DELETE FROM players_written_through WHERE player_id = ? AND written_at = ?");
+  forget->setUInt64(1, w.player_id);
+  forget->setInt64(2, w.written_at);
+  return static_cast<int64_t>(forget->executeUpdate());
+}
+
 }  // namespace polis::db

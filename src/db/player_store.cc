@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "base/sleep.h"
 #include "db/player_rows.h"
 #include "db/redis_layout.h"
 #include "net/endpoint.h"
@@ -10,6 +11,8 @@ namespace polis::db {
 namespace {
 
 namespace layout = redis_layout;
+
+constexpr auto kServeWait = std::chrono::seconds(1);
 
 int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -29,7 +32,9 @@ PlayerStore::PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& confi
       ring_(config.redis.shards),
       hits_(metrics::Registry::global().counter("polis_db_cache_hits_total", "Player loads answered from Redis.")),
       misses_(metrics::Registry::global().counter("polis_db_cache_misses_total",
-                                                  "Player loads that went to MariaDB (not cached, or Redis down).")) {
+                                                  "Player loads that went to MariaDB (not cached, or Redis down).")),
+      write_throughs_(metrics::Registry::global().counter(
+          "polis_db_write_through_total", "Player saves written straight to MariaDB while their Redis shard was down.")) {
   for (const auto& text : config.redis.shards) {
     auto e = net::parseEndpoint(text);  // validated with the config
     shards_.push_back(std::make_unique<RedisClient>(
@@ -38,7 +43,8 @@ PlayerStore::PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& confi
     metrics::Registry::global().callbackGauge("polis_db_redis_connected", "1 while this Redis shard is connected.",
                                               {{"shard", text}}, [shard] { return shard->connected() ? 1.0 : 0.0; });
   }
-  write_behind_ = std::make_unique<WriteBehind>(loop, pool, raw(shards_), config.flush);
+  write_behind_ = std::make_unique<WriteBehind>(loop, pool, raw(shards_),
+                                               [this](uint64_t id) { return ring_.shardFor(id); }, config.flush);
 }
 
 PlayerStore::~PlayerStore() {
@@ -72,6 +78,24 @@ Task<void> PlayerStore::cache(RedisClient& shard, Player p) {
   (void)filled;
 }
 
+// Redis shard unreachable (or not yet reconciled): the save goes to MariaDB,
+// version-checked against MariaDB's row. That makes it durable as well.
+Task<Result<uint64_t>> PlayerStore::writeThrough(SavePlayerReq req) {
+  uint64_t id = req.player_id(), expected = req.expected_version();
+  size_t shard = ring_.shardFor(id);
+  write_behind_->writeThroughStarted(shard);
+  std::string data = req.data();
+  int64_t now = nowMs();
+  std::function<Result<uint64_t>(sql::Connection&)> job = [id, expected, data, now](sql::Connection& conn) {
+    return db::writeThrough(conn, id, expected, data, now);
+  };
+  auto pending = pool_.run<uint64_t>(std::move(job));
+  auto saved = co_await pending;
+  write_behind_->writeThroughFinished(shard);
+  if (saved) write_throughs_.inc();
+  co_return saved;
+}
+
 Task<Result<Player>> PlayerStore::create(CreatePlayerReq req) {
   if (req.player_id() == 0) co_return Error{Errc::kInvalidArgument, "player_id must not be 0"};
   if (req.data().size() > max_bytes_) {
@@ -87,14 +111,15 @@ Task<Result<Player>> PlayerStore::create(CreatePlayerReq req) {
   auto pending = pool_.run<Player>(std::move(job));
   auto created = co_await pending;
   if (!created) co_return created;
-  co_await cache(shardOf(p.player_id()), p);
+  if (serving(p.player_id())) co_await cache(shardOf(p.player_id()), p);
   co_return created;
 }
 
 Task<Result<Player>> PlayerStore::load(uint64_t player_id) {
   if (player_id == 0) co_return Error{Errc::kInvalidArgument, "player_id must not be 0"};
   RedisClient& shard = shardOf(player_id);
-  if (shard.connected()) {
+  bool use_redis = serving(player_id);
+  if (use_redis) {
     std::vector<std::string> args{"HMGET", layout::playerKey(player_id), "v", "a", "d", "t"};
     auto pending = shard.command(args);
     auto reply = co_await pending;
@@ -107,7 +132,7 @@ Task<Result<Player>> PlayerStore::load(uint64_t player_id) {
   }
   misses_.inc();
   auto player = co_await loadFromMysql(player_id);
-  if (player) co_await cache(shard, *player);
+  if (player && use_redis) co_await cache(shard, *player);
   co_return player;
 }
 
@@ -118,9 +143,19 @@ Task<Result<uint64_t>> PlayerStore::save(SavePlayerReq req) {
     co_return Error{Errc::kInvalidArgument, "player data has at most " + std::to_string(max_bytes_) + " bytes"};
   }
   RedisClient& shard = shardOf(id);
-  if (!shard.connected()) {
-    co_return Error{Errc::kUnavailable, "the Redis shard of player " + std::to_string(id) + " (" +
-                                            shard.endpoint().str() + ") is unreachable; saves wait for it"};
+  // A shard that is connected but being reconciled (or not connected yet at
+  // start) is waited for, briefly: writing through then would keep the
+  // reconciliation from ever finishing. A shard that went down is written
+  // through at once.
+  auto wait_until = std::chrono::steady_clock::now() + kServeWait;
+  while (!serving(id) && (shard.connected() || shard.generation() == 0) &&
+         std::chrono::steady_clock::now() < wait_until) {
+    auto pause = sleepFor(loop_, std::chrono::milliseconds(5));
+    co_await pause;
+  }
+  if (!serving(id)) {
+    auto through = co_await writeThrough(std::move(req));
+    co_return through;
   }
   uint64_t saved = 0;
   for (int attempt = 0; attempt < 2 && saved == 0; ++attempt) {

@@ -1,13 +1,15 @@
 // PlayerStore: players through Redis (the hot copy, on the shard the player
 // id hashes to) with MariaDB as the source of truth behind it.
 //
-//   load   Redis; on a miss MariaDB, then the copy is cached in Redis. Redis
-//          unreachable: MariaDB (which may be up to one flush interval behind
-//          the last acknowledged save; see docs/data.md).
+//   load   Redis; on a miss MariaDB, then the copy is cached in Redis. Shard
+//          not serving (unreachable, or not yet reconciled after it came
+//          back): MariaDB, nothing cached (it may be up to one flush interval
+//          behind the last acknowledged save; see docs/data.md).
 //   save   a version check and the write in one Redis script, which also
 //          marks the player dirty; acknowledged then (write-behind), or once
 //          MariaDB has it too when `durable`. A player not cached is read from
-//          MariaDB first. Redis unreachable: refused (unavailable).
+//          MariaDB first. Shard not serving: written straight to MariaDB,
+//          version-checked there, and recorded for reconciliation.
 //   create straight to MariaDB (durable), then cached.
 // Threads: loop-thread only.
 #pragma once
@@ -40,6 +42,8 @@ class PlayerStore {
 
  private:
   RedisClient& shardOf(uint64_t player_id) { return *shards_[ring_.shardFor(player_id)]; }
+  bool serving(uint64_t player_id) const { return write_behind_->serving(ring_.shardFor(player_id)); }
+  Task<Result<uint64_t>> writeThrough(SavePlayerReq req);
   Task<Result<Player>> loadFromMysql(uint64_t player_id);
   Task<void> cache(RedisClient& shard, Player player);
 
@@ -52,6 +56,7 @@ class PlayerStore {
   std::unique_ptr<WriteBehind> write_behind_;
   metrics::Counter& hits_;
   metrics::Counter& misses_;
+  metrics::Counter& write_throughs_;
 };
 
 }  // namespace polis::db

@@ -105,6 +105,7 @@ void RedisClient::onConnect(const redisAsyncContext* ctx, int status) {
     return;
   }
   self->connected_ = true;
+  ++self->generation_;
   self->backoff_ = kFirstBackoff;
   log::info("connected to Redis at {}", self->endpoint_.str());
 }

@@ -55,6 +55,8 @@ class RedisClient {
   Completion<Result<RedisReply>> command(const std::vector<std::string>& args);
 
   bool connected() const { return connected_; }
+  // Counts successful connects: a change means "reconnected since you last looked".
+  uint64_t generation() const { return generation_; }
   const RedisEndpoint& endpoint() const { return endpoint_; }
 
  private:
@@ -70,6 +72,7 @@ class RedisClient {
   RedisEndpoint endpoint_;
   redisAsyncContext* ctx_ = nullptr;  // hiredis frees it after a failed connect or a disconnect
   bool connected_ = false;
+  uint64_t generation_ = 0;
   bool stopping_ = false;
   TimerId retry_timer_ = 0;
   TimerId connect_timer_ = 0;

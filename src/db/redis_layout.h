@@ -56,4 +56,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) 
 return 0
 )lua";
 
+// KEYS: player, dirty. ARGV: id. Forgets the Redis copy (MariaDB's is newer).
+inline constexpr const char* kDrop = R"lua(
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1
+)lua";
+
 }  // namespace polis::db::redis_layout

@@ -57,6 +57,19 @@ const std::vector<Migration> kMigrations = {
       " PRIMARY KEY (board, player_id),"
       " KEY board_score (board, score)"
       ") ENGINE=InnoDB"}},
+    {4, "saves written straight to MariaDB while Redis was down, and what they superseded",
+     {"CREATE TABLE IF NOT EXISTS players_written_through ("
+      " player_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+      " written_at BIGINT NOT NULL"
+      ") ENGINE=InnoDB",
+      "CREATE TABLE IF NOT EXISTS players_superseded ("
+      " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+      " player_id BIGINT UNSIGNED NOT NULL,"
+      " version BIGINT UNSIGNED NOT NULL,"
+      " data LONGBLOB NOT NULL,"
+      " superseded_at BIGINT NOT NULL,"
+      " KEY player_id (player_id)"
+      ") ENGINE=InnoDB"}},
 };
 
 std::unique_ptr<sql::ResultSet> query(sql::Connection& conn, const std::string& text) {

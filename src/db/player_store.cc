@@ -70,11 +70,10 @@ Task<Result<Player>> PlayerStore::loadFromMysql(uint64_t player_id) {
 // Best effort: a copy that could not be cached is simply read from MariaDB again.
 Task<void> PlayerStore::cache(RedisClient& shard, Player p) {
   if (!shard.connected()) co_return;
-  std::vector<std::string> args{"EVAL", layout::kFill, "1", layout::playerKey(p.player_id()),
-                                std::to_string(p.version()), std::to_string(p.account_id()), p.data(),
-                                std::to_string(p.updated_at_ms())};
-  auto pending = shard.command(args);
-  auto filled = co_await pending;
+  std::vector<std::string> args{"1", layout::playerKey(p.player_id()), std::to_string(p.version()),
+                                layout::packPlayer(p)};
+  auto filling = shard.eval(layout::kFill, std::move(args));
+  auto filled = co_await std::move(filling);
   (void)filled;
 }
 
@@ -120,11 +119,11 @@ Task<Result<Player>> PlayerStore::load(uint64_t player_id) {
   RedisClient& shard = shardOf(player_id);
   bool use_redis = serving(player_id);
   if (use_redis) {
-    std::vector<std::string> args{"HMGET", layout::playerKey(player_id), "v", "a", "d", "t"};
+    std::vector<std::string> args{"GET", layout::playerKey(player_id)};
     auto pending = shard.command(args);
     auto reply = co_await pending;
     if (reply) {
-      if (auto cached = playerFromHash(*reply, player_id)) {
+      if (auto cached = playerFromReply(*reply, player_id)) {
         hits_.inc();
         co_return *cached;
       }
@@ -159,11 +158,11 @@ Task<Result<uint64_t>> PlayerStore::save(SavePlayerReq req) {
   }
   uint64_t saved = 0;
   for (int attempt = 0; attempt < 2 && saved == 0; ++attempt) {
-    std::vector<std::string> args{"EVAL", layout::kSave, "2", layout::playerKey(id), layout::kDirty,
-                                  std::to_string(req.expected_version()), req.data(), std::to_string(nowMs()),
-                                  std::to_string(id), std::to_string(max_backlog_)};
-    auto pending = shard.command(args);
-    auto reply = co_await pending;
+    std::vector<std::string> args{"2", layout::playerKey(id), layout::kDirty, std::to_string(req.expected_version()),
+                                  req.data(), std::to_string(nowMs()), std::to_string(id),
+                                  std::to_string(max_backlog_)};
+    auto saving = shard.eval(layout::kSave, std::move(args));
+    auto reply = co_await std::move(saving);
     if (!reply) co_return reply.error();
     if (reply->elements.size() != 2) co_return Error{Errc::kInternal, "unexpected reply from the save script"};
     int64_t status = reply->elements[0].integer, version = reply->elements[1].integer;

@@ -15,11 +15,13 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/completion.h"
 #include "base/event_loop.h"
 #include "base/result.h"
+#include "base/task.h"
 
 struct redisAsyncContext;
 
@@ -53,6 +55,14 @@ class RedisClient {
   // Connects now, and again whenever the connection drops.
   void start();
   Completion<Result<RedisReply>> command(const std::vector<std::string>& args);
+  // Runs a Lua script: `rest` is numkeys, the keys, the arguments. Sent as
+  // EVALSHA (the script's text crosses once per connection, not per call),
+  // falling back to EVAL when Redis does not know the script yet.
+  Task<Result<RedisReply>> eval(const char* script, std::vector<std::string> rest);
+  // The EVALSHA command for `script`, to pipeline many with command(); a
+  // reply that isNoScript() must be sent again through eval().
+  std::vector<std::string> evalShaArgs(const char* script, const std::vector<std::string>& rest);
+  static bool isNoScript(const Error& e) { return e.message.find("NOSCRIPT") != std::string::npos; }
 
   bool connected() const { return connected_; }
   // Counts successful connects: a change means "reconnected since you last looked".
@@ -77,6 +87,8 @@ class RedisClient {
   TimerId retry_timer_ = 0;
   TimerId connect_timer_ = 0;
   std::chrono::milliseconds backoff_{100};
+  std::string format_;  // the command being sent, reused
+  std::unordered_map<const char*, std::string> script_sha_;  // by script text (constants: their address)
 };
 
 }  // namespace polis::db

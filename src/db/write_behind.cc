@@ -21,30 +21,12 @@ std::optional<uint64_t> parseId(const std::string& text) {
   return id;
 }
 
-std::optional<int64_t> parseInt(const RedisReply& r) {
-  if (r.type != RedisReply::Type::kString) return std::nullopt;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
-  if (ec != std::errc() || end != r.str.data() + r.str.size()) return std::nullopt;
-  return v;
-}
-
 }  // namespace
 
-// A player's hash as HMGET v a d t returns it; nullopt when absent or damaged.
-std::optional<Player> playerFromHash(const RedisReply& reply, uint64_t id) {
-  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 4) return std::nullopt;
-  auto version = parseInt(reply.elements[0]);
-  auto account = parseInt(reply.elements[1]);
-  auto updated = parseInt(reply.elements[3]);
-  if (!version || !account || !updated || reply.elements[2].type != RedisReply::Type::kString) return std::nullopt;
-  Player p;
-  p.set_player_id(id);
-  p.set_version(static_cast<uint64_t>(*version));
-  p.set_account_id(static_cast<uint64_t>(*account));
-  p.set_data(reply.elements[2].str);
-  p.set_updated_at_ms(*updated);
-  return p;
+// A player as `GET polis:player:<id>` returns it; nullopt when absent or damaged.
+std::optional<Player> playerFromReply(const RedisReply& reply, uint64_t id) {
+  if (reply.type != RedisReply::Type::kString) return std::nullopt;
+  return layout::unpackPlayer(reply.str, id);
 }
 
 WriteBehind::WriteBehind(EventLoop& loop, MysqlPool& pool, std::vector<RedisClient*> shards,
@@ -127,7 +109,7 @@ Task<Result<std::vector<Player>>> WriteBehind::readPlayers(RedisClient& shard, c
   std::vector<Completion<Result<RedisReply>>> replies;
   replies.reserve(ids.size());
   for (uint64_t id : ids) {
-    std::vector<std::string> args{"HMGET", layout::playerKey(id), "v", "a", "d", "t"};
+    std::vector<std::string> args{"GET", layout::playerKey(id)};
     replies.push_back(shard.command(args));  // all sent at once, awaited in order
   }
   std::vector<Player> rows;
@@ -135,10 +117,10 @@ Task<Result<std::vector<Player>>> WriteBehind::readPlayers(RedisClient& shard, c
   for (size_t i = 0; i < ids.size(); ++i) {
     auto reply = co_await replies[i];
     if (!reply) co_return reply.error();
-    if (auto p = playerFromHash(*reply, ids[i])) {
+    if (auto p = playerFromReply(*reply, ids[i])) {
       rows.push_back(std::move(*p));
     } else if (auto note = log::throttle("dirty without a player")) {
-      log::warn("dirty player {} has no readable hash in Redis at {}; skipped{}", ids[i], shard.endpoint().str(), *note);
+      log::warn("dirty player {} has no readable record in Redis at {}; skipped{}", ids[i], shard.endpoint().str(), *note);
     }
   }
   co_return rows;
@@ -188,14 +170,19 @@ Task<Result<void>> WriteBehind::flushRows(RedisClient& shard, std::vector<Player
   batches_.inc();
   rows_.inc(shared_rows->size());
   std::vector<Completion<Result<RedisReply>>> cleans;
+  std::vector<std::vector<std::string>> rests;
   cleans.reserve(shared_rows->size());
   for (const Player& p : *shared_rows) {
-    std::vector<std::string> args{"EVAL", layout::kClean, "2", layout::playerKey(p.player_id()), layout::kDirty,
-                                  std::to_string(p.version()), std::to_string(p.player_id())};
-    cleans.push_back(shard.command(args));
+    rests.push_back({"2", layout::playerKey(p.player_id()), layout::kDirty, std::to_string(p.version()),
+                     std::to_string(p.player_id())});
+    cleans.push_back(shard.command(shard.evalShaArgs(layout::kClean, rests.back())));  // pipelined
   }
-  for (auto& clean : cleans) {
-    auto r = co_await clean;
+  for (size_t i = 0; i < cleans.size(); ++i) {
+    auto r = co_await cleans[i];
+    if (!r && RedisClient::isNoScript(r.error())) {  // Redis restarted and forgot the script
+      auto again = shard.eval(layout::kClean, rests[i]);
+      r = co_await std::move(again);
+    }
     if (!r) co_return r.error();  // still dirty: flushed again next pass, harmlessly
   }
   co_return Result<void>{};
@@ -279,10 +266,9 @@ Task<Result<void>> WriteBehind::settle(RedisClient& shard, uint64_t player_id, i
                 player_id, outcome->standing_version, outcome->superseded->version(), *note);
     }
   }
-  std::vector<std::string> drop{"EVAL", layout::kDrop, "2", layout::playerKey(player_id), layout::kDirty,
-                                std::to_string(player_id)};
-  auto drop_pending = shard.command(drop);
-  auto dropped = co_await drop_pending;
+  std::vector<std::string> drop{"2", layout::playerKey(player_id), layout::kDirty, std::to_string(player_id)};
+  auto dropping = shard.eval(layout::kDrop, std::move(drop));
+  auto dropped = co_await std::move(dropping);
   if (!dropped) co_return dropped.error();
   co_return Result<void>{};
 }

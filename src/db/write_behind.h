@@ -39,9 +39,9 @@
 
 namespace polis::db {
 
-// A player's hash as `HMGET polis:player:<id> v a d t` returns it; nullopt
-// when it is absent (or not a player hash).
-std::optional<Player> playerFromHash(const RedisReply& reply, uint64_t id);
+// A player as `GET polis:player:<id>` returns it (redis_layout.h); nullopt
+// when it is absent (or not a player record).
+std::optional<Player> playerFromReply(const RedisReply& reply, uint64_t id);
 
 class WriteBehind {
  public:

@@ -69,11 +69,13 @@ def redis_cli(cluster, *args):
 
 
 def in_redis(cluster, ids):
+    """{player: (version, data)} from Redis's records ("version:account:updated:" then the data)."""
     out = {}
     for player in ids:
-        fields = redis_cli(cluster, "HMGET", f"polis:player:{player}", "v", "d")
-        if fields and fields[0]:
-            out[player] = (int(fields[0]), fields[1])
+        record = redis_cli(cluster, "GET", f"polis:player:{player}")
+        if record and record[0]:
+            version, _, _, data = record[0].split(":", 3)
+            out[player] = (int(version), data)
     return out
 
 

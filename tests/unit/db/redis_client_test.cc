@@ -136,6 +136,27 @@ TEST_F(RedisClientTest, DestroyingTheClientWithCommandsInFlightResumesNobody) {
   EXPECT_EQ(cancelDetachedTasks(), 1u);
 }
 
+TEST_F(RedisClientTest, ScriptsRunBySha1AndAfterRedisForgotThem) {
+  const char* script = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+  auto run_script = [&]() -> Result<RedisReply> {
+    std::optional<Result<RedisReply>> out;
+    spawn([](RedisClient& c, const char* s, std::optional<Result<RedisReply>>* o) -> Task<void> {
+      std::vector<std::string> rest{"1", "n", "5"};
+      auto running = c.eval(s, rest);
+      o->emplace(co_await std::move(running));
+    }(*client, script, &out));
+    if (!runUntil(loop, [&] { return out.has_value(); }, 5s)) return Error{Errc::kInternal, "watchdog"};
+    return std::move(*out);
+  };
+  auto first = run_script();
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(first->integer, 5);
+  ASSERT_TRUE(run({"SCRIPT", "FLUSH"}).ok());  // as after a Redis restart
+  auto again = run_script();
+  ASSERT_TRUE(again.ok()) << "NOSCRIPT was not answered with EVAL: " << again.error().describe();
+  EXPECT_EQ(again->integer, 10);
+}
+
 TEST(RedisClientNoServer, AnUnreachableRedisIsRetriedWithoutBlocking) {
   EventLoop loop;
   RedisClient client(loop, RedisEndpoint{"127.0.0.1", 9, 300ms, 200ms});

@@ -1,7 +1,8 @@
 """The write-behind contract (docs/data.md), proven by killing things. A
 ledger writer (tests/unit/db/ledger_writer_test.cc) saves players through
 the db nodes and records every acknowledged save; after each fault every
-acknowledged save must be in MariaDB (and Redis), read there directly."""
+acknowledged save must be in MariaDB (and Redis), read there directly. The
+cluster runs two Redis shards, so every fault also crosses shard placement."""
 
 import os
 import subprocess
@@ -15,7 +16,7 @@ DATABASE = "polis_ledger_it"
 
 def make(make_cluster, db_nodes=1, db_config=None):
     cluster = make_cluster({"center": 1, "db": {"count": db_nodes, "config": {"db": db_config or {}}}},
-                           mariadb={"enabled": True, "database": DATABASE}, redis={"enabled": True})
+                           mariadb={"enabled": True, "database": DATABASE}, redis={"enabled": True, "shards": 2})
     cluster.up(timeout=60)
     return cluster
 
@@ -61,26 +62,47 @@ def in_mariadb(cluster, ids):
     return out
 
 
-def redis_cli(cluster, *args):
-    r = subprocess.run(["redis-cli", "-p", str(cluster.entry("redis")["port"]), "--raw", *args],
+def shards(cluster):
+    return cluster.topology.redis.names()
+
+
+def redis_cli(cluster, shard, *args):
+    r = subprocess.run(["redis-cli", "-p", str(cluster.entry(shard)["port"]), "--raw", *args],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
     return r.stdout.splitlines()
 
 
-def in_redis(cluster, ids):
-    """{player: (version, data)} from Redis's records ("version:account:updated:" then the data)."""
+def on_shard(cluster, shard, ids):
+    """{player: (version, data)} from one shard's records ("version:account:updated:" then the data)."""
     out = {}
     for player in ids:
-        record = redis_cli(cluster, "GET", f"polis:player:{player}")
+        record = redis_cli(cluster, shard, "GET", f"polis:player:{player}")
         if record and record[0]:
             version, _, _, data = record[0].split(":", 3)
             out[player] = (int(version), data)
     return out
 
 
-def dirty(cluster):
-    return int(redis_cli(cluster, "SCARD", "polis:dirty")[0])
+def in_redis(cluster, ids):
+    """{player: (version, data)} over every shard; a player cached on two shards fails the test."""
+    out = {}
+    for shard in shards(cluster):
+        found = on_shard(cluster, shard, ids)
+        assert not found.keys() & out.keys(), f"players {sorted(found.keys() & out.keys())} are on two shards"
+        out.update(found)
+    return out
+
+
+def dirty(cluster, shard=None):
+    return sum(int(redis_cli(cluster, s, "SCARD", "polis:dirty")[0]) for s in ([shard] if shard else shards(cluster)))
+
+
+def kill_redis(cluster):
+    for shard in shards(cluster):
+        cluster.kill(shard, "KILL")
+    for shard in shards(cluster):
+        assert cluster.wait_exit(shard, 5) == -9
 
 
 def assert_all_in_mariadb(cluster, acked, within):
@@ -127,9 +149,9 @@ def test_sigterm_flushes_everything_before_the_node_exits(make_cluster, build_di
 def test_kill_9_of_redis_loses_nothing_acknowledged(make_cluster, build_dir, tmp_path):
     cluster = make(make_cluster)
     acked = writer(cluster, build_dir, tmp_path)
-    cluster.kill("redis", "KILL")  # the append-only file has every acknowledged write
-    assert cluster.wait_exit("redis", 5) == -9
-    cluster.start("redis", timeout=30)
+    kill_redis(cluster)  # the append-only files have every acknowledged write
+    for shard in shards(cluster):
+        cluster.start(shard, timeout=30)
     assert in_redis(cluster, acked) == acked, "Redis came back without acknowledged saves"
     assert_all_in_mariadb(cluster, acked, 10)
 
@@ -152,18 +174,23 @@ def test_two_db_nodes_and_a_node_killed_mid_write_lose_no_update(make_cluster, b
 
 
 def test_with_mariadb_down_saves_fill_a_bounded_backlog_that_flushes_when_it_returns(make_cluster, build_dir, tmp_path):
-    cluster = make(make_cluster, db_config={"flush": {"max_backlog": 25}})
-    writer(cluster, build_dir, tmp_path, players=40, saves=1, name="warm")  # created, cached, flushed
+    limit = 8
+    cluster = make(make_cluster, db_config={"flush": {"max_backlog": limit}})
+    warm = writer(cluster, build_dir, tmp_path, players=40, saves=1, name="warm")  # created, cached, flushed
     wait_for(lambda: dirty(cluster) == 0, 3, "the warm-up to be flushed")
+    placed = {s: len(on_shard(cluster, s, warm)) for s in shards(cluster)}
+    assert sum(placed.values()) == 40 and min(placed.values()) > limit, placed
     assert cluster.stop("mariadb", timeout=60) == "stopped"
 
     proc, ledger = writer(cluster, build_dir, tmp_path, players=40, saves=5, wait=False, create=False, name="outage")
     # Cached players load from Redis and save into it, but only up to the
-    # backlog limit: the dirty set stops growing at 25 and the rest are refused.
-    wait_for(lambda: dirty(cluster) == 25, 10, "the backlog to fill up to its limit")
+    # backlog limit of each shard: its dirty set stops growing there and the
+    # rest are refused.
+    full = lambda: all(dirty(cluster, s) == limit for s in shards(cluster))  # noqa: E731
+    wait_for(full, 10, "every shard's backlog to fill up to its limit")
     time.sleep(1.0)
-    assert dirty(cluster) == 25, "the backlog grew past db.flush.max_backlog while MariaDB was down"
-    assert proc.poll() is None, "the writer finished although 15 players could not be saved"
+    assert full(), "a backlog grew past db.flush.max_backlog while MariaDB was down"
+    assert proc.poll() is None, "the writer finished although some players could not be saved"
     log = cluster.log_path("db-1").read_text(errors="replace")
     assert "kept dirty, retried" in log
 
@@ -195,15 +222,21 @@ def test_with_redis_down_saves_go_through_to_mariadb_and_nothing_acknowledged_is
     assert cluster.stop("mariadb", timeout=60) == "stopped"
     before_outage = writer(cluster, build_dir, tmp_path, players=40, saves=5, create=False, name="before")
     assert dirty(cluster) == 40
+    # One shard dies; the players on the other go on through Redis as usual.
+    lost = on_shard(cluster, "redis", before_outage)
+    assert 0 < len(lost) < 40, "the two shards should share the players"
     cluster.kill("redis", "KILL")
     assert cluster.wait_exit("redis", 5) == -9
     cluster.start("mariadb", timeout=60)
 
-    # Redis down: loads come from MariaDB, saves are version-checked there and written through.
+    # That shard down: its players load from MariaDB, saves are version-checked there and written through.
     during = writer(cluster, build_dir, tmp_path, players=40, saves=3, create=False, name="during")
-    assert in_mariadb(cluster, during) == during, "a save acknowledged while Redis was down is not in MariaDB"
-    assert value(scrape(cluster.ops_port("db-1")), "polis_db_write_through_total") >= 40 * 3
-    assert pending_write_throughs(cluster) == 40
+    assert in_mariadb(cluster, {p: during[p] for p in lost}) == {p: during[p] for p in lost}, \
+        "a save acknowledged while its shard was down is not in MariaDB"
+    assert value(scrape(cluster.ops_port("db-1")), "polis_db_write_through_total") >= len(lost) * 3
+    assert pending_write_throughs(cluster) == len(lost)
+    wait_for(lambda: in_mariadb(cluster, during) == during, 5,
+             "the other shard's players to be flushed behind as usual")
 
     # Redis back (its append-only file restores the unflushed saves): the db node
     # reconciles before it serves the shard again. MariaDB's saves stand; every
@@ -212,7 +245,7 @@ def test_with_redis_down_saves_go_through_to_mariadb_and_nothing_acknowledged_is
     wait_for(lambda: pending_write_throughs(cluster) == 0, 10, "the write-throughs to be reconciled")
     kept = superseded(cluster)
     print(f"{len(kept)} unflushed Redis saves superseded by saves made while Redis was down, all kept")
-    assert len(kept) == 40, "every unflushed acknowledged save must be kept"
+    assert len(kept) == len(lost), "every unflushed acknowledged save must be kept"
     for player, version, data in kept:
         assert before_outage[player] == (version, data), \
             f"player {player}: kept {version} {data!r}, but its last acknowledged save was {before_outage[player]}"

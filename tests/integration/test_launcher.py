@@ -40,13 +40,16 @@ def pids(cluster):
 @pytest.mark.skipif(not (shutil.which("redis-server") and os.path.exists("/usr/sbin/mariadbd")),
                     reason="redis-server and mariadb-server packages are not installed")
 def test_up_starts_redis_and_mariadb_and_down_stops_everything(make_cluster):
-    cluster = make_cluster({"center": 1, "db": 1}, redis={"enabled": True},
+    cluster = make_cluster({"center": 1, "db": 1}, redis={"enabled": True, "shards": 2},
                            mariadb={"enabled": True, "database": "polis_it", "user": "app",
                                     "password": "app-pw"})
     cluster.up(timeout=60)
-    redis_port, db_port = cluster.entry("redis")["port"], cluster.entry("mariadb")["port"]
+    redis_ports = [cluster.entry(n)["port"] for n in ("redis", "redis-2")]
+    db_port = cluster.entry("mariadb")["port"]
 
-    assert redis_ping(redis_port) == b"+PONG\r\n"
+    assert [redis_ping(p) for p in redis_ports] == [b"+PONG\r\n"] * 2
+    db_config = yaml.safe_load(open(cluster.entry("db-1")["marker"]))["db"]
+    assert db_config["redis"]["shards"] == [f"127.0.0.1:{p}" for p in redis_ports]
     assert mariadb(db_port, "select 1") == "1"
     charset = mariadb(db_port, "select default_character_set_name, default_collation_name from "
                                "information_schema.schemata where schema_name = 'polis_it'")
@@ -145,3 +148,9 @@ def test_up_reports_a_node_that_exits(make_cluster):
 
 def _cluster(topo_path, data):
     return Cluster(topology.load(topo_path), data_dir=Path(data))
+
+
+@pytest.mark.parametrize("shards", [0, 9, "two"])
+def test_a_bad_redis_shard_count_names_the_key(shards):
+    with pytest.raises(ClusterError, match=r"redis\.shards must be an integer 1\.\.8"):
+        topology.from_dict({"name": "t", "secret": SECRET, "roles": {"center": 1}, "redis": {"enabled": True, "shards": shards}})

@@ -187,10 +187,10 @@ class Cluster:
             raise ClusterError(f"'{name}' already exists")
         rpc, ops_port = ports.free_ports(2)
         spec, node_ports = NodeSpec(name, role), {"rpc": rpc, "ops": ops_port}
-        mariadb, redis = self.state["processes"].get("mariadb"), self.state["processes"].get("redis")
+        mariadb = self.state["processes"].get("mariadb")
+        redis_ports = [self.entry(n)["port"] for n in self.topology.redis.names() if n in self.state["processes"]]
         config = nodes.node_config(self.topology, spec, node_ports, self._center_addresses(), overrides,
-                                   mariadb_port=mariadb["port"] if mariadb else None,
-                                   redis_port=redis["port"] if redis else None)
+                                   mariadb_port=mariadb["port"] if mariadb else None, redis_ports=redis_ports)
         self.state["processes"][name] = nodes.node_entry(self.data_dir, self.build_dir, spec, node_ports,
                                                          config, env)
         self.state["order"].append(name)
@@ -229,15 +229,15 @@ class Cluster:
         topo = self.topology
         plan = ports.plan(topo)
         procs = {}
-        if topo.redis.enabled:
-            procs["redis"] = databases.redis_entry(self.data_dir, topo.redis, plan["redis"]["port"])
+        for name in topo.redis.names():
+            procs[name] = databases.redis_entry(self.data_dir, topo.redis, plan[name]["port"], name)
         if topo.mariadb.enabled:
             procs["mariadb"] = databases.mariadb_entry(self.data_dir, topo.mariadb, plan["mariadb"]["port"])
         centers = [f"{ports.HOST}:{plan[c.name]['rpc']}" for c in topo.centers]
         for spec in topo.nodes:
             config = nodes.node_config(topo, spec, plan[spec.name], centers,
                                        mariadb_port=plan["mariadb"]["port"] if topo.mariadb.enabled else None,
-                                       redis_port=plan["redis"]["port"] if topo.redis.enabled else None)
+                                       redis_ports=[plan[n]["port"] for n in topo.redis.names()])
             procs[spec.name] = nodes.node_entry(self.data_dir, self.build_dir, spec, plan[spec.name], config)
         return {
             "cluster": topo.name,

@@ -22,8 +22,8 @@ _MAX_SOCKET_PATH = 100
 
 # --- Redis -----------------------------------------------------------------
 
-def redis_entry(data_dir, spec, port):
-    home = Path(data_dir) / "redis"
+def redis_entry(data_dir, spec, port, name="redis"):
+    home = Path(data_dir) / name
     home.mkdir(parents=True, exist_ok=True)
     conf = home / "redis.conf"
     lines = [
@@ -50,7 +50,7 @@ def redis_entry(data_dir, spec, port):
         "argv": [system_tool("redis-server"), str(conf)],
         # redis-server rewrites its process title to "redis-server 127.0.0.1:<port>".
         "marker": f"{HOST}:{port}",
-        "log": str(Path(data_dir) / "logs" / "redis.log"),
+        "log": str(Path(data_dir) / "logs" / f"{name}.log"),
         "port": port,
         "env": {},
         "pid": None,

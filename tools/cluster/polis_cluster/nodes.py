@@ -9,12 +9,12 @@ from .paths import role_binary
 from .ports import HOST
 
 
-def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=None, redis_port=None):
+def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=None, redis_ports=()):
     """The config mapping for one node, in the format every polis-<role> reads.
 
     `centers` is ["127.0.0.1:port", ...] for every center; left out for a center.
-    A db node is pointed at the cluster's MariaDB and Redis (`mariadb_port`,
-    `redis_port`) when it runs them.
+    A db node is pointed at the cluster's MariaDB and every Redis shard
+    (`mariadb_port`, `redis_ports`) when it runs them.
     Role settings from the topology and then `overrides` are merged on top.
     """
     node = {"name": spec.name, "host": HOST, "rpc_port": ports["rpc"], "ops_port": ports["ops"]}
@@ -33,8 +33,8 @@ def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=Non
         m = topology.mariadb
         config["db"] = {"mysql": {"host": HOST, "port": mariadb_port, "database": m.database,
                                   "user": m.user or "root", "password": m.password}}
-        if topology.redis.enabled and redis_port:
-            config["db"]["redis"] = {"shards": [f"{HOST}:{redis_port}"]}
+        if redis_ports:
+            config["db"]["redis"] = {"shards": [f"{HOST}:{p}" for p in redis_ports]}
     merge(config, spec.config)
     merge(config, overrides or {})
     if config["node"].get("host") != HOST:

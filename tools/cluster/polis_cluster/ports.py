@@ -1,12 +1,14 @@
 """Port plans: fixed offsets from a base port, or free ports picked by the kernel.
 
 With a base port B, the n-th node (0-based, launch order) gets rpc B+n and ops
-B+100+n; Redis gets B+379 and MariaDB B+306 (echoing their usual 6379/3306).
+B+100+n; Redis shards get B+379, B+380, … and MariaDB B+306 (echoing their
+usual 6379/3306).
 """
 
 import socket
 
 from .errors import ClusterError
+from .topology import redis_names as topology_redis_names
 
 HOST = "127.0.0.1"
 MAX_NODES_WITH_BASE = 100
@@ -34,18 +36,21 @@ def free_ports(count):
 
 
 def plan(topology):
-    """{name: {"rpc": p, "ops": p}} for every node, plus "redis"/"mariadb": {"port": p}."""
+    """{name: {"rpc": p, "ops": p}} for every node, plus "redis", "redis-2"…/"mariadb": {"port": p}."""
     nodes = topology.nodes
+    redis_names = topology_redis_names(topology.redis.shards)
     if topology.ports == "auto":
-        picked = iter(free_ports(2 * len(nodes) + 2))
+        picked = iter(free_ports(2 * len(nodes) + 1 + len(redis_names)))
         out = {n.name: {"rpc": next(picked), "ops": next(picked)} for n in nodes}
-        out["redis"] = {"port": next(picked)}
+        for name in redis_names:
+            out[name] = {"port": next(picked)}
         out["mariadb"] = {"port": next(picked)}
         return out
     base = topology.ports
     if len(nodes) > MAX_NODES_WITH_BASE:
         raise ClusterError(f"at most {MAX_NODES_WITH_BASE} nodes with a base port; use ports: auto")
     out = {n.name: {"rpc": base + i, "ops": base + 100 + i} for i, n in enumerate(nodes)}
-    out["redis"] = {"port": base + REDIS_OFFSET}
+    for i, name in enumerate(redis_names):
+        out[name] = {"port": base + REDIS_OFFSET + i}
     out["mariadb"] = {"port": base + MARIADB_OFFSET}
     return out

@@ -18,7 +18,7 @@ ROLES = ("center", "gateway", "login", "proxy", "lobby", "world", "db", "admin")
 
 _TOP_KEYS = {"name", "data_dir", "ports", "secret", "heartbeat", "heartbeat_timeout",
              "drain_timeout", "log", "redis", "mariadb", "roles"}
-_REDIS_KEYS = {"enabled", "args"}
+_REDIS_KEYS = {"enabled", "args", "shards"}
 _MARIADB_KEYS = {"enabled", "database", "user", "password", "args"}
 _ROLE_KEYS = {"count", "config"}
 
@@ -34,6 +34,15 @@ class NodeSpec:
 class RedisSpec:
     enabled: bool = False
     args: list = field(default_factory=list)  # extra redis.conf lines
+    shards: int = 1                           # Redis instances: "redis", "redis-2", …
+
+    def names(self):
+        """Process names of every shard ("redis", "redis-2", …); empty when disabled."""
+        return redis_names(self.shards) if self.enabled else []
+
+
+def redis_names(shards):
+    return ["redis"] + [f"redis-{i}" for i in range(2, shards + 1)]
 
 
 @dataclass
@@ -121,7 +130,10 @@ def _ports(value, where):
 def _redis(raw, where):
     raw = _mapping(raw, "redis", where)
     _check_keys(raw, _REDIS_KEYS, f"{where}: redis")
-    return RedisSpec(enabled=bool(raw.get("enabled", False)), args=list(raw.get("args", [])))
+    shards = raw.get("shards", 1)
+    if not isinstance(shards, int) or not 1 <= shards <= 8:
+        raise ClusterError(f"{where}: redis.shards must be an integer 1..8, got {shards!r}")
+    return RedisSpec(enabled=bool(raw.get("enabled", False)), args=list(raw.get("args", [])), shards=shards)
 
 
 def _mariadb(raw, where):

@@ -8,17 +8,13 @@
 #include <memory>
 
 #include "db/login_name.h"
+#include "db/sql.h"
 
 namespace polis::db {
 namespace {
 
 constexpr size_t kMaxSecretBytes = 1024;  // password hash, ban reason
 constexpr const char* kColumns = "account_id, name, password_hash, banned_until, ban_reason, created_at";
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string text(const sql::SQLString& s) { return s.asStdString(); }
 
@@ -31,10 +27,6 @@ Account rowToAccount(sql::ResultSet& row) {
   a.set_ban_reason(text(row.getString(5)));
   a.set_created_at_ms(row.getInt64(6));
   return a;
-}
-
-std::unique_ptr<sql::PreparedStatement> prepare(sql::Connection& conn, const std::string& statement) {
-  return std::unique_ptr<sql::PreparedStatement>(conn.prepareStatement(statement));
 }
 
 // The account row for `where` (a condition with one parameter bound by `bind`).

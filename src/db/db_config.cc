@@ -38,6 +38,7 @@ DbConfig readDbConfig(ConfigReader& r) {
   c.flush.batch = static_cast<size_t>(r.integer("db.flush.batch", 500, 1, 5000));
   c.flush.max_backlog = static_cast<size_t>(r.integer("db.flush.max_backlog", 100000, 1, 100000000));
   c.max_player_bytes = static_cast<size_t>(r.integer("db.players.max_bytes", 1 << 20, 1, 16 << 20));
+  c.max_document_bytes = static_cast<size_t>(r.integer("db.documents.max_bytes", 64 << 10, 1, 1 << 20));
   return c;
 }
 

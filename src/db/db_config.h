@@ -40,6 +40,7 @@ struct DbConfig {
   RedisConfig redis;
   WriteBehindConfig flush;
   size_t max_player_bytes = 1u << 20;
+  size_t max_document_bytes = 64u << 10;
 };
 
 DbConfig readDbConfig(ConfigReader& reader);

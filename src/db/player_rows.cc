@@ -1,16 +1,9 @@
 #include "db/player_rows.h"
 
-#include <cppconn/prepared_statement.h>
-#include <cppconn/resultset.h>
-
-#include <memory>
+#include "db/sql.h"
 
 namespace polis::db {
 namespace {
-
-std::unique_ptr<sql::PreparedStatement> prepare(sql::Connection& conn, const std::string& statement) {
-  return std::unique_ptr<sql::PreparedStatement>(conn.prepareStatement(statement));
-}
 
 void bindPlayer(sql::PreparedStatement& st, unsigned first, const Player& p) {
   st.setUInt64(first, p.player_id());
@@ -69,37 +62,28 @@ Result<int64_t> upsertPlayers(sql::Connection& conn, const std::vector<Player>& 
 
 Result<uint64_t> writeThrough(sql::Connection& conn, uint64_t player_id, uint64_t expected_version,
                               const std::string& data, int64_t now_ms) {
-  conn.setAutoCommit(false);
-  struct Restore {  // the pool's connections are autocommit between jobs
-    sql::Connection& c;
-    ~Restore() {
-      try {
-        c.rollback();
-        c.setAutoCommit(true);
-      } catch (const sql::SQLException&) {
-      }
+  return inTransaction(conn, [&]() -> Result<uint64_t> {
+    auto update = prepare(conn, "UPDATE players SET data = ?, updated_at = ?, version = version + 1"
+                                " WHERE player_id = ? AND version = ?");
+    update->setString(1, data);
+    update->setInt64(2, now_ms);
+    update->setUInt64(3, player_id);
+    update->setUInt64(4, expected_version);
+    if (update->executeUpdate() == 0) {
+      auto current = selectPlayer(conn, player_id);
+      if (!current) return current.error();
+      return Error{Errc::kVersionConflict, "player " + std::to_string(player_id) + " is at version " +
+                                               std::to_string(current->version()) + ", not " +
+                                               std::to_string(expected_version) + ": reload and retry"};
     }
-  } restore{conn};
-  auto update = prepare(conn, "UPDATE players SET data = ?, updated_at = ?, version = version + 1"
-                              " WHERE player_id = ? AND version = ?");
-  update->setString(1, data);
-  update->setInt64(2, now_ms);
-  update->setUInt64(3, player_id);
-  update->setUInt64(4, expected_version);
-  if (update->executeUpdate() == 0) {
-    auto current = selectPlayer(conn, player_id);
-    if (!current) return current.error();
-    return Error{Errc::kVersionConflict, "player " + std::to_string(player_id) + " is at version " +
-                                             std::to_string(current->version()) + ", not " +
-                                             std::to_string(expected_version) + ": reload and retry"};
-  }
-  auto mark = prepare(conn, "INSERT INTO players_written_through (player_id, written_at) VALUES (?, ?)"
-                            " ON DUPLICATE KEY UPDATE written_at = VALUES(written_at)");
-  mark->setUInt64(1, player_id);
-  mark->setInt64(2, now_ms);
-  mark->executeUpdate();
-  conn.commit();
-  return expected_version + 1;
+    auto mark = prepare(conn, "INSERT INTO players_written_through (player_id, written_at) VALUES (?, ?)"
+                              " ON DUPLICATE KEY UPDATE written_at = VALUES(written_at)");
+    mark->setUInt64(1, player_id);
+    mark->setInt64(2, now_ms);
+    mark->executeUpdate();
+    conn.commit();
+    return expected_version + 1;
+  });
 }
 
 Result<std::vector<WrittenThrough>> writtenThrough(sql::Connection& conn, uint64_t after, size_t limit) {

@@ -5,6 +5,7 @@
 #include "base/sleep.h"
 #include "db/player_rows.h"
 #include "db/redis_layout.h"
+#include "db/sql.h"
 #include "net/endpoint.h"
 
 namespace polis::db {
@@ -13,11 +14,6 @@ namespace {
 namespace layout = redis_layout;
 
 constexpr auto kServeWait = std::chrono::seconds(1);
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::vector<RedisClient*> raw(const std::vector<std::unique_ptr<RedisClient>>& shards) {
   std::vector<RedisClient*> out;

@@ -11,7 +11,7 @@ from polis_cluster import databases
 DATABASE = "polis_api_it"
 
 
-def test_accounts_api_against_a_real_db_node(make_cluster, build_dir):
+def test_the_data_api_against_a_real_db_node(make_cluster, build_dir):
     cluster = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE},
                      redis={"enabled": True})
     cluster.up(timeout=60)
@@ -27,4 +27,10 @@ def test_accounts_api_against_a_real_db_node(make_cluster, build_dir):
     assert "Robert'); DROP TABLE accounts;--" in rows
     assert "名前🎮" in rows
     tables = databases.mariadb_sql(cluster.entry("mariadb"), f"USE {DATABASE}; SHOW TABLES").split()
-    assert "accounts" in tables
+    assert "accounts" in tables and "documents" in tables
+    # Document keys are bytes, stored as given: the SQL fragment, and the NUL inside a key.
+    keys = databases.mariadb_sql(cluster.entry("mariadb"), f"USE {DATABASE}; SELECT HEX(doc_key) FROM documents")
+    keys = {bytes.fromhex(k) for k in keys.split()}
+    assert b"'; DROP TABLE documents;--" in keys
+    assert b"nul\0inside" in keys
+    assert "名前🎮".encode() in keys

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <random>
 
 #include "base/task.h"
 #include "rpc/rpc_client.h"
@@ -17,6 +18,13 @@
 namespace polis::db::testing {
 
 using namespace std::chrono_literals;
+
+// Ids unique to this run (shared by every test in the binary), so the tests
+// can run against a database twice.
+inline uint64_t freshId() {
+  static uint64_t next = (uint64_t{std::random_device{}()} << 20) + 1000;
+  return next++;
+}
 
 class DbApiTest : public ::testing::Test {
  protected:

@@ -1,6 +1,5 @@
 // The Players API of a real polis-db over RPC (see db_api_client.h). What
 // reaches MariaDB, and when, is checked from outside by test_db_api.py.
-#include <random>
 #include <string>
 #include <vector>
 
@@ -9,12 +8,6 @@
 
 namespace polis::db::testing {
 namespace {
-
-// Ids unique to this run, so the test can run against a database twice.
-uint64_t freshId() {
-  static uint64_t next = (uint64_t{std::random_device{}()} << 20) + 1000;
-  return next++;
-}
 
 class PlayersApiTest : public DbApiTest {
  protected:

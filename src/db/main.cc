@@ -22,10 +22,16 @@ int main(int argc, char** argv) {
     auto& pool = node.adopt(std::make_unique<db::MysqlPool>(node.loop(), config.mysql));
     node.addService(node.adopt(std::make_unique<db::AccountsService>(pool)));
     node.addService(node.adopt(std::make_unique<db::DocumentsService>(pool, config.max_document_bytes)));
-    auto& players = node.adopt(std::make_unique<db::PlayerStore>(node.loop(), pool, config));
+    auto& shards = node.adopt(std::make_unique<db::RedisShards>(node.loop(), config.redis));
+    auto& dirty_players = node.adopt(std::make_unique<db::DirtyPlayers>(pool, shards));
+    auto& write_behind = node.adopt(std::make_unique<db::WriteBehind>(
+        node.loop(), shards, std::vector<db::DirtyKind*>{&dirty_players}, config.flush));
+    auto& players = node.adopt(
+        std::make_unique<db::PlayerStore>(node.loop(), pool, shards, write_behind, dirty_players, config));
     node.addService(node.adopt(std::make_unique<db::PlayersService>(players)));
-    node.onDrain([&players](std::function<void()> done) { players.writeBehind().drain(std::move(done)); });
-    players.start();
+    node.onDrain([&write_behind](std::function<void()> done) { write_behind.drain(std::move(done)); });
+    shards.start();
+    write_behind.start();
     return {};
   };
   return runNode(spec, argc, argv);

@@ -6,7 +6,6 @@
 #include "db/player_rows.h"
 #include "db/redis_layout.h"
 #include "db/sql.h"
-#include "net/endpoint.h"
 
 namespace polis::db {
 namespace {
@@ -15,44 +14,17 @@ namespace layout = redis_layout;
 
 constexpr auto kServeWait = std::chrono::seconds(1);
 
-std::vector<RedisClient*> raw(const std::vector<std::unique_ptr<RedisClient>>& shards) {
-  std::vector<RedisClient*> out;
-  for (const auto& s : shards) out.push_back(s.get());
-  return out;
-}
-
 }  // namespace
 
-PlayerStore::PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& config)
+PlayerStore::PlayerStore(EventLoop& loop, MysqlPool& pool, RedisShards& shards, WriteBehind& write_behind,
+                         DirtyPlayers& dirty, const DbConfig& config)
     : loop_(loop), pool_(pool), max_bytes_(config.max_player_bytes), max_backlog_(config.flush.max_backlog),
-      ring_(config.redis.shards),
+      shards_(shards), write_behind_(write_behind), dirty_(dirty),
       hits_(metrics::Registry::global().counter("polis_db_cache_hits_total", "Player loads answered from Redis.")),
       misses_(metrics::Registry::global().counter("polis_db_cache_misses_total",
                                                   "Player loads that went to MariaDB (not cached, or Redis down).")),
       write_throughs_(metrics::Registry::global().counter(
-          "polis_db_write_through_total", "Player saves written straight to MariaDB while their Redis shard was down.")) {
-  for (const auto& text : config.redis.shards) {
-    auto e = net::parseEndpoint(text);  // validated with the config
-    shards_.push_back(std::make_unique<RedisClient>(
-        loop, RedisEndpoint{e->host, e->port, config.redis.connect_timeout, config.redis.reconnect_max}));
-    RedisClient* shard = shards_.back().get();
-    metrics::Registry::global().callbackGauge("polis_db_redis_connected", "1 while this Redis shard is connected.",
-                                              {{"shard", text}}, [shard] { return shard->connected() ? 1.0 : 0.0; });
-  }
-  write_behind_ = std::make_unique<WriteBehind>(loop, pool, raw(shards_),
-                                               [this](uint64_t id) { return ring_.shardFor(id); }, config.flush);
-}
-
-PlayerStore::~PlayerStore() {
-  for (const auto& s : shards_) {
-    metrics::Registry::global().removeCallbackGauge("polis_db_redis_connected", {{"shard", s->endpoint().str()}});
-  }
-}
-
-void PlayerStore::start() {
-  for (auto& s : shards_) s->start();
-  write_behind_->start();
-}
+          "polis_db_write_through_total", "Player saves written straight to MariaDB while their Redis shard was down.")) {}
 
 Task<Result<Player>> PlayerStore::loadFromMysql(uint64_t player_id) {
   std::function<Result<Player>(sql::Connection&)> job = [player_id](sql::Connection& conn) {
@@ -77,8 +49,8 @@ Task<void> PlayerStore::cache(RedisClient& shard, Player p) {
 // version-checked against MariaDB's row. That makes it durable as well.
 Task<Result<uint64_t>> PlayerStore::writeThrough(SavePlayerReq req) {
   uint64_t id = req.player_id(), expected = req.expected_version();
-  size_t shard = ring_.shardFor(id);
-  write_behind_->writeThroughStarted(shard);
+  size_t shard = shards_.ofPlayer(id);
+  write_behind_.writeThroughStarted(shard);
   std::string data = req.data();
   int64_t now = nowMs();
   std::function<Result<uint64_t>(sql::Connection&)> job = [id, expected, data, now](sql::Connection& conn) {
@@ -86,7 +58,7 @@ Task<Result<uint64_t>> PlayerStore::writeThrough(SavePlayerReq req) {
   };
   auto pending = pool_.run<uint64_t>(std::move(job));
   auto saved = co_await pending;
-  write_behind_->writeThroughFinished(shard);
+  write_behind_.writeThroughFinished(shard);
   if (saved) write_throughs_.inc();
   co_return saved;
 }
@@ -179,7 +151,9 @@ Task<Result<uint64_t>> PlayerStore::save(SavePlayerReq req) {
   }
   if (saved == 0) co_return Error{Errc::kUnavailable, "player " + std::to_string(id) + " could not be cached"};
   if (req.durable()) {
-    auto flushed = co_await write_behind_->flushOne(shard, id);
+    std::vector<std::string> member{std::to_string(id)};
+    auto flushing = write_behind_.flushNow(dirty_, shard, std::move(member));
+    auto flushed = co_await std::move(flushing);
     if (!flushed) {
       // Applied in Redis and dirty: it reaches MariaDB later. The caller
       // learns only that durability is not confirmed.

@@ -14,15 +14,12 @@
 // Threads: loop-thread only.
 #pragma once
 
-#include <memory>
-#include <vector>
-
 #include "base/metrics.h"
 #include "base/task.h"
 #include "db/db_config.h"
 #include "db/mysql_pool.h"
-#include "db/redis_client.h"
-#include "db/shard_ring.h"
+#include "db/dirty_players.h"
+#include "db/redis_shards.h"
 #include "db/write_behind.h"
 #include "polis/db.pb.h"
 
@@ -30,19 +27,16 @@ namespace polis::db {
 
 class PlayerStore {
  public:
-  PlayerStore(EventLoop& loop, MysqlPool& pool, const DbConfig& config);
-  ~PlayerStore();
-
-  void start();  // connects every shard, starts the write-behind
-  WriteBehind& writeBehind() { return *write_behind_; }
+  PlayerStore(EventLoop& loop, MysqlPool& pool, RedisShards& shards, WriteBehind& write_behind, DirtyPlayers& dirty,
+              const DbConfig& config);
 
   Task<Result<Player>> create(CreatePlayerReq req);
   Task<Result<Player>> load(uint64_t player_id);
   Task<Result<uint64_t>> save(SavePlayerReq req);
 
  private:
-  RedisClient& shardOf(uint64_t player_id) { return *shards_[ring_.shardFor(player_id)]; }
-  bool serving(uint64_t player_id) const { return write_behind_->serving(ring_.shardFor(player_id)); }
+  RedisClient& shardOf(uint64_t player_id) { return shards_.at(shards_.ofPlayer(player_id)); }
+  bool serving(uint64_t player_id) const { return write_behind_.serving(shards_.ofPlayer(player_id)); }
   Task<Result<uint64_t>> writeThrough(SavePlayerReq req);
   Task<Result<Player>> loadFromMysql(uint64_t player_id);
   Task<void> cache(RedisClient& shard, Player player);
@@ -51,9 +45,9 @@ class PlayerStore {
   MysqlPool& pool_;
   size_t max_bytes_;
   size_t max_backlog_;
-  ShardRing ring_;
-  std::vector<std::unique_ptr<RedisClient>> shards_;
-  std::unique_ptr<WriteBehind> write_behind_;
+  RedisShards& shards_;
+  WriteBehind& write_behind_;
+  DirtyPlayers& dirty_;
   metrics::Counter& hits_;
   metrics::Counter& misses_;
   metrics::Counter& write_throughs_;

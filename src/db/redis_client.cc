@@ -190,6 +190,25 @@ Task<Result<RedisReply>> RedisClient::eval(const char* script, std::vector<std::
   co_return retried;
 }
 
+Task<Result<std::vector<RedisReply>>> RedisClient::evalMany(const char* script,
+                                                            std::vector<std::vector<std::string>> rests) {
+  std::vector<Completion<Result<RedisReply>>> pending;
+  pending.reserve(rests.size());
+  for (const auto& rest : rests) pending.push_back(command(evalShaArgs(script, rest)));
+  std::vector<RedisReply> replies;
+  replies.reserve(rests.size());
+  for (size_t i = 0; i < pending.size(); ++i) {
+    auto reply = co_await pending[i];
+    if (!reply && isNoScript(reply.error())) {  // Redis restarted and forgot the script
+      auto again = eval(script, rests[i]);
+      reply = co_await std::move(again);
+    }
+    if (!reply) co_return reply.error();
+    replies.push_back(std::move(*reply));
+  }
+  co_return replies;
+}
+
 void RedisClient::onReply(redisAsyncContext* ctx, void* reply, void* privdata) {
   std::unique_ptr<InFlight> in_flight(static_cast<InFlight*>(privdata));
   if (!owner(ctx)) return;  // the client is being destroyed: nobody to tell

@@ -63,6 +63,9 @@ class RedisClient {
   // reply that isNoScript() must be sent again through eval().
   std::vector<std::string> evalShaArgs(const char* script, const std::vector<std::string>& rest);
   static bool isNoScript(const Error& e) { return e.message.find("NOSCRIPT") != std::string::npos; }
+  // Runs `script` once per argument list, all pipelined; the replies in
+  // order, or the first error.
+  Task<Result<std::vector<RedisReply>>> evalMany(const char* script, std::vector<std::vector<std::string>> rests);
 
   bool connected() const { return connected_; }
   // Counts successful connects: a change means "reconnected since you last looked".

@@ -39,6 +39,8 @@ DbConfig readDbConfig(ConfigReader& r) {
   c.flush.max_backlog = static_cast<size_t>(r.integer("db.flush.max_backlog", 100000, 1, 100000000));
   c.max_player_bytes = static_cast<size_t>(r.integer("db.players.max_bytes", 1 << 20, 1, 16 << 20));
   c.max_document_bytes = static_cast<size_t>(r.integer("db.documents.max_bytes", 64 << 10, 1, 1 << 20));
+  c.leaderboards.retention = r.millis("db.leaderboards.retention", milliseconds(24 * 3600 * 1000), milliseconds(1000),
+                                      milliseconds(int64_t{90} * 24 * 3600 * 1000));
   return c;
 }
 

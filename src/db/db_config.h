@@ -35,12 +35,17 @@ struct WriteBehindConfig {
   size_t max_backlog = 100000;              // dirty players per shard before new ones are refused
 };
 
+struct LeaderboardConfig {
+  std::chrono::milliseconds retention{24 * 3600 * 1000};  // an ended period stays in Redis this long after its end
+};
+
 struct DbConfig {
   MysqlConfig mysql;
   RedisConfig redis;
   WriteBehindConfig flush;
   size_t max_player_bytes = 1u << 20;
   size_t max_document_bytes = 64u << 10;
+  LeaderboardConfig leaderboards;
 };
 
 DbConfig readDbConfig(ConfigReader& reader);

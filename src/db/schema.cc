@@ -39,7 +39,7 @@ const std::vector<Migration> kMigrations = {
       " updated_at BIGINT NOT NULL,"
       " KEY account_id (account_id)"
       ") ENGINE=InnoDB"}},
-    {3, "documents and leaderboards",
+    {3, "documents (and a leaderboard placeholder that version 5 replaces)",
      {"CREATE TABLE IF NOT EXISTS documents ("
       " scope TINYINT UNSIGNED NOT NULL,"
       " owner BIGINT UNSIGNED NOT NULL,"
@@ -70,6 +70,50 @@ const std::vector<Migration> kMigrations = {
       " superseded_at BIGINT NOT NULL,"
       " KEY player_id (player_id)"
       ") ENGINE=InnoDB"}},
+    {5, "leaderboards: definitions, scores per period, write-throughs and what they superseded",
+     {"CREATE TABLE IF NOT EXISTS leaderboards ("
+      " board VARBINARY(64) NOT NULL PRIMARY KEY,"
+      " policy TINYINT UNSIGNED NOT NULL,"
+      " sort_order TINYINT UNSIGNED NOT NULL,"
+      " reset_schedule TINYINT UNSIGNED NOT NULL,"
+      " generation BIGINT UNSIGNED NOT NULL,"
+      " created_at BIGINT NOT NULL,"
+      " reset_at BIGINT NOT NULL"
+      ") ENGINE=InnoDB",
+      "CREATE TABLE IF NOT EXISTS leaderboard_entries ("
+      " board VARBINARY(64) NOT NULL,"
+      " generation BIGINT UNSIGNED NOT NULL,"
+      " period BIGINT NOT NULL,"
+      " player_id BIGINT UNSIGNED NOT NULL,"
+      " score BIGINT NOT NULL,"
+      " reached_at BIGINT NOT NULL,"
+      " version BIGINT UNSIGNED NOT NULL,"
+      " PRIMARY KEY (board, generation, period, player_id),"
+      " KEY ranking (board, generation, period, score, reached_at, player_id)"
+      ") ENGINE=InnoDB",
+      "CREATE TABLE IF NOT EXISTS leaderboard_written_through ("
+      " board VARBINARY(64) NOT NULL,"
+      " generation BIGINT UNSIGNED NOT NULL,"
+      " period BIGINT NOT NULL,"
+      " player_id BIGINT UNSIGNED NOT NULL,"
+      " written_at BIGINT NOT NULL,"
+      " PRIMARY KEY (board, generation, period, player_id)"
+      ") ENGINE=InnoDB",
+      "CREATE TABLE IF NOT EXISTS leaderboard_superseded ("
+      " id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+      " board VARBINARY(64) NOT NULL,"
+      " generation BIGINT UNSIGNED NOT NULL,"
+      " period BIGINT NOT NULL,"
+      " player_id BIGINT UNSIGNED NOT NULL,"
+      " version BIGINT UNSIGNED NOT NULL,"
+      " score BIGINT NOT NULL,"
+      " reached_at BIGINT NOT NULL,"
+      " superseded_at BIGINT NOT NULL,"
+      " KEY board_player (board, player_id)"
+      ") ENGINE=InnoDB",
+      // Version 3's placeholder, which no binary ever wrote: version 5's
+      // tables replace it.
+      "DROP TABLE IF EXISTS leaderboard_scores"}},
 };
 
 std::unique_ptr<sql::ResultSet> query(sql::Connection& conn, const std::string& text) {

@@ -5,7 +5,8 @@ from MariaDB directly: what the API acknowledged is there, verbatim."""
 import os
 import subprocess
 
-from conftest import SECRET
+from conftest import SECRET, wait_for
+from db_views import dirty_scores, scores_in_mariadb, scores_in_redis
 from polis_cluster import databases
 
 DATABASE = "polis_api_it"
@@ -34,3 +35,9 @@ def test_the_data_api_against_a_real_db_node(make_cluster, build_dir):
     assert b"'; DROP TABLE documents;--" in keys
     assert b"nul\0inside" in keys
     assert "名前🎮".encode() in keys
+
+    # Scores are written behind: soon MariaDB holds exactly what Redis holds, and nothing is left dirty.
+    in_redis = scores_in_redis(cluster)
+    assert len(in_redis) > 20, in_redis
+    wait_for(lambda: scores_in_mariadb(cluster, DATABASE) == in_redis, 3, "MariaDB to hold every score Redis holds")
+    assert dirty_scores(cluster) == 0

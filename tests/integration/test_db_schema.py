@@ -8,8 +8,10 @@ from conftest import scrape, value, wait_for
 from polis_cluster import ClusterError, databases
 
 DATABASE = "polis_schema_it"
-TABLES = {"polis_schema", "accounts", "players", "documents", "leaderboard_scores", "players_written_through",
-          "players_superseded"}
+TABLES = {"polis_schema", "accounts", "players", "documents", "players_written_through", "players_superseded",
+          "leaderboards", "leaderboard_entries", "leaderboard_written_through", "leaderboard_superseded"}
+# The last migration's tables, dropped to make a database one version older.
+LAST = ["leaderboards", "leaderboard_entries", "leaderboard_written_through", "leaderboard_superseded"]
 
 
 def sql(cluster, text):
@@ -43,8 +45,9 @@ def cluster(make_cluster):
 
 def test_an_empty_database_gets_the_whole_schema_and_a_restart_changes_nothing(cluster):
     latest = versions(cluster)
-    assert latest == list(range(1, len(latest) + 1)) and len(latest) >= 4, latest
+    assert latest == list(range(1, len(latest) + 1)) and len(latest) >= 5, latest
     assert TABLES <= tables(cluster)
+    assert "leaderboard_scores" not in tables(cluster), "version 3's placeholder is dropped by version 5"
     assert f"at schema version {latest[-1]} (was 0)" in db_log(cluster)
     # The worker pool the data API runs on is connected, one connection per worker.
     wait_for(lambda: value(scrape(cluster.ops_port("db-1")), "polis_db_mysql_connected_workers") == 4, 5,
@@ -61,8 +64,7 @@ def test_an_older_database_is_upgraded(cluster):
     latest = versions(cluster)[-1]
     # What a binary that knew only up to version latest-1 would have left: the
     # last migration's tables missing and its row absent.
-    sql(cluster, f"DROP TABLE players_written_through, players_superseded; "
-                 f"DELETE FROM polis_schema WHERE version = {latest}")
+    sql(cluster, f"DROP TABLE {', '.join(LAST)}; DELETE FROM polis_schema WHERE version = {latest}")
     sql(cluster, "INSERT INTO accounts (name, name_folded, created_at) VALUES ('kept', 'kept', 1)")
     restart_db(cluster)
     assert versions(cluster)[-1] == latest

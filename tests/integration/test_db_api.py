@@ -6,15 +6,16 @@ import os
 import subprocess
 
 from conftest import SECRET, wait_for
-from db_views import dirty_scores, scores_in_mariadb, scores_in_redis
+from db_views import dirty_scores, redis_cli, scores_in_mariadb, scores_in_redis
 from polis_cluster import databases
 
 DATABASE = "polis_api_it"
 
 
 def test_the_data_api_against_a_real_db_node(make_cluster, build_dir):
-    cluster = make_cluster({"center": 1, "db": 1}, mariadb={"enabled": True, "database": DATABASE},
-                     redis={"enabled": True})
+    # Ended leaderboard periods leave Redis a second after they end.
+    cluster = make_cluster({"center": 1, "db": {"count": 1, "config": {"db": {"leaderboards": {"retention": "1s"}}}}},
+                           mariadb={"enabled": True, "database": DATABASE}, redis={"enabled": True})
     cluster.up(timeout=60)
     binary = build_dir / "tests" / "unit" / "db" / "polis_db_api_tests"
     env = dict(os.environ, POLIS_TEST_DB_RPC_PORT=str(cluster.entry("db-1")["rpc_port"]), POLIS_TEST_SECRET=SECRET)
@@ -41,3 +42,14 @@ def test_the_data_api_against_a_real_db_node(make_cluster, build_dir):
     assert len(in_redis) > 20, in_redis
     wait_for(lambda: scores_in_mariadb(cluster, DATABASE) == in_redis, 3, "MariaDB to hold every score Redis holds")
     assert dirty_scores(cluster) == 0
+
+    # The generation a Reset replaced left Redis after the retention; it is still read, from MariaDB.
+    board = databases.mariadb_sql(cluster.entry("mariadb"),
+                                  f"USE {DATABASE}; SELECT board FROM leaderboards WHERE board LIKE 'cup-%'").strip()
+    wait_for(lambda: redis_cli(cluster, "redis", "--scan", "--pattern", f"polis:lb:{board}:1:*") == [], 5,
+             "the replaced generation to leave Redis")
+    assert redis_cli(cluster, "redis", "--scan", "--pattern", f"polis:lb:{board}:2:*"), "the current one stays"
+    call = subprocess.run([build_dir / "tests" / "unit" / "db" / "polis_db_call", str(cluster.entry("db-1")["rpc_port"]),
+                           "top", board, "1", "0"], capture_output=True, text=True, timeout=30, env=env)
+    assert call.returncode == 0, call.stderr
+    assert call.stdout.count("player_id") == 2 and "score: 20" in call.stdout, call.stdout

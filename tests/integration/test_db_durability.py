@@ -4,52 +4,17 @@ the db nodes and records every acknowledged save; after each fault every
 acknowledged save must be in MariaDB (and Redis), read there directly. The
 cluster runs two Redis shards, so every fault also crosses shard placement."""
 
-import os
-import subprocess
 import time
 
-from conftest import SECRET, scrape, value, wait_for
+from conftest import scrape, value, wait_for
+from db_views import redis_cli, shards
+from ledger import DATABASE, PLAYERS, make, run
+from ledger import acknowledged_saves as acknowledged
 from polis_cluster import databases
 
-DATABASE = "polis_ledger_it"
 
-
-def make(make_cluster, db_nodes=1, db_config=None):
-    cluster = make_cluster({"center": 1, "db": {"count": db_nodes, "config": {"db": db_config or {}}}},
-                           mariadb={"enabled": True, "database": DATABASE}, redis={"enabled": True, "shards": 2})
-    cluster.up(timeout=60)
-    return cluster
-
-
-def writer(cluster, build_dir, tmp_path, nodes=("db-1",), players=40, saves=15, first=1000, wait=True,
-           create=True, name="ledger"):
-    ledger = tmp_path / f"{name}-{first}.txt"
-    binary = build_dir / "tests" / "unit" / "db" / "polis_db_api_tests"
-    env = dict(os.environ, POLIS_TEST_LEDGER=str(ledger), POLIS_TEST_SECRET=SECRET,
-               POLIS_TEST_DB_RPC_PORTS=",".join(str(cluster.entry(n)["rpc_port"]) for n in nodes),
-               POLIS_TEST_LEDGER_PLAYERS=str(players), POLIS_TEST_LEDGER_SAVES=str(saves),
-               POLIS_TEST_LEDGER_FIRST_ID=str(first))
-    if not create:
-        env["POLIS_TEST_LEDGER_NO_CREATE"] = "1"
-    proc = subprocess.Popen([binary, "--gtest_filter=Ledger.Write"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
-    if not wait:
-        return proc, ledger
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, out[-3000:]
-    assert "[  PASSED  ] 1 test." in out, out[-3000:]
-    return acknowledged(ledger)
-
-
-def acknowledged(ledger):
-    """{player: (highest acknowledged version, its data)}"""
-    latest = {}
-    for line in ledger.read_text().splitlines():
-        player, version, data = line.split(" ", 2)
-        player, version = int(player), int(version)
-        if version > latest.get(player, (0, ""))[0]:
-            latest[player] = (version, data)
-    return latest
+def writer(cluster, build_dir, tmp_path, **kw):
+    return run(PLAYERS, cluster, build_dir, tmp_path, **kw)
 
 
 def in_mariadb(cluster, ids):
@@ -60,17 +25,6 @@ def in_mariadb(cluster, ids):
         player, version, data = line.split("\t")
         out[int(player)] = (int(version), data)
     return out
-
-
-def shards(cluster):
-    return cluster.topology.redis.names()
-
-
-def redis_cli(cluster, shard, *args):
-    r = subprocess.run(["redis-cli", "-p", str(cluster.entry(shard)["port"]), "--raw", *args],
-                       capture_output=True, text=True, timeout=10)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.splitlines()
 
 
 def on_shard(cluster, shard, ids):

@@ -28,8 +28,11 @@ Task<Result<size_t>> DirtyScores::flush(RedisClient& shard, std::vector<std::str
   std::vector<Completion<Result<RedisReply>>> replies;
   for (const auto& m : members) {
     auto key = layout::parseDirty(m);
-    if (!key) {
-      if (auto note = log::throttle("bad dirty score")) log::warn("unreadable dirty score \"{}\" skipped{}", m, *note);
+    if (!key) {  // not ours: dropped, so it cannot hold the backlog for ever
+      if (auto note = log::throttle("bad dirty score")) log::warn("unreadable dirty score \"{}\" dropped{}", m, *note);
+      std::vector<std::string> drop{"SREM", layout::kDirty, m};
+      auto dropping = shard.command(drop);
+      (void)dropping;  // best effort; the reply is not awaited
       continue;
     }
     std::vector<std::string> args{"HGET", layout::entriesKey(key->period()), std::to_string(key->player_id)};

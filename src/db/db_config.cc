@@ -1,8 +1,35 @@
 #include "db/db_config.h"
 
+#include <algorithm>
+
 #include "net/endpoint.h"
 
 namespace polis::db {
+namespace {
+
+// db.mysql.replicas: host:port each (a name is resolved on the workers, as
+// db.mysql.host is), none twice, none the primary itself.
+std::vector<net::Endpoint> readReplicas(ConfigReader& r, const std::string& primary) {
+  constexpr const char* kKey = "db.mysql.replicas";
+  std::vector<net::Endpoint> replicas;
+  std::vector<std::string> seen;
+  for (const auto& text : r.strList(kKey, {})) {
+    auto e = net::parseEndpoint(text);
+    if (!e) {
+      r.reject(kKey, "a list of host:port (port 1..65535)", "\"" + text + "\"");
+    } else if (std::find(seen.begin(), seen.end(), text) != seen.end()) {
+      r.reject(kKey, "each replica once", "\"" + text + "\" twice");
+    } else if (text == primary) {
+      r.reject(kKey, "read replicas, not the primary", "\"" + text + "\" (db.mysql.host:port)");
+    } else {
+      replicas.push_back(*e);
+    }
+    seen.push_back(text);
+  }
+  return replicas;
+}
+
+}  // namespace
 
 DbConfig readDbConfig(ConfigReader& r) {
   using std::chrono::milliseconds;
@@ -23,6 +50,8 @@ DbConfig readDbConfig(ConfigReader& r) {
   m.connect_timeout = r.millis("db.mysql.connect_timeout", milliseconds(2000), milliseconds(100), milliseconds(60000));
   m.startup_timeout = r.millis("db.mysql.startup_timeout", milliseconds(30000), milliseconds(0), milliseconds(600000));
   m.reconnect_max = r.millis("db.mysql.reconnect_max", milliseconds(5000), milliseconds(50), milliseconds(60000));
+  m.replicas = readReplicas(r, m.host + ":" + std::to_string(m.port));
+  m.replica_workers = static_cast<size_t>(r.integer("db.mysql.replica_workers", 2, 1, 64));
   RedisConfig& redis = c.redis;
   redis.shards = r.strList("db.redis.shards", redis.shards);
   if (redis.shards.empty()) r.reject("db.redis.shards", "a non-empty list of numeric host:port", "an empty list");

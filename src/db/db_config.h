@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/config.h"
+#include "net/endpoint.h"
 
 namespace polis::db {
 
@@ -21,6 +22,10 @@ struct MysqlConfig {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds startup_timeout{30000};    // how long start-up waits for MariaDB to answer
   std::chrono::milliseconds reconnect_max{5000};       // cap of the reconnect backoff
+  // Read replicas (same user, password and database): stale-tolerant reads
+  // only, each through its own pool of replica_workers (ReplicaReads).
+  std::vector<net::Endpoint> replicas;
+  size_t replica_workers = 2;
 };
 
 struct RedisConfig {

@@ -47,7 +47,8 @@ Task<Result<Document>> DocumentsService::Get(Call&, const GetDocumentReq& req) {
   std::function<Result<Document>(sql::Connection&)> job = [ref = req.ref()](sql::Connection& conn) {
     return selectDocument(conn, ref);
   };
-  auto got = co_await pool_.run<Document>(std::move(job));
+  auto reading = reads_.read<Document>(std::move(job), req.allow_stale());
+  auto got = co_await std::move(reading);
   co_return got;
 }
 
@@ -96,7 +97,8 @@ Task<Result<DocumentList>> DocumentsService::List(Call&, const ListDocumentsReq&
   std::function<Result<DocumentList>(sql::Connection&)> job = [page](sql::Connection& conn) {
     return listDocuments(conn, page);
   };
-  auto listed = co_await pool_.run<DocumentList>(std::move(job));
+  auto reading = reads_.read<DocumentList>(std::move(job), req.allow_stale());
+  auto listed = co_await std::move(reading);
   co_return listed;
 }
 

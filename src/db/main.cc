@@ -1,13 +1,15 @@
 // polis-db: the data service (docs/data.md). MariaDB is reached at start and
 // its schema migrated; Accounts and Documents are durable in MariaDB; Players
 // and leaderboard scores go through Redis with write-behind to MariaDB,
-// flushed on drain.
+// flushed on drain. Document reads that allow a stale answer may go to
+// MariaDB read replicas.
 #include "db/accounts_service.h"
 #include "db/db_config.h"
 #include "db/documents_service.h"
 #include "db/leaderboards_service.h"
 #include "db/mysql_pool.h"
 #include "db/players_service.h"
+#include "db/replica_reads.h"
 #include "db/startup.h"
 #include "node/node_main.h"
 
@@ -24,7 +26,8 @@ int main(int argc, char** argv) {
     if (!schema) return schema.error();
     auto& pool = node.adopt(std::make_unique<db::MysqlPool>(node.loop(), config.mysql));
     node.addService(node.adopt(std::make_unique<db::AccountsService>(pool)));
-    node.addService(node.adopt(std::make_unique<db::DocumentsService>(pool, config.max_document_bytes)));
+    auto& reads = node.adopt(std::make_unique<db::ReplicaReads>(node.loop(), pool, config.mysql));
+    node.addService(node.adopt(std::make_unique<db::DocumentsService>(pool, reads, config.max_document_bytes)));
     auto& shards = node.adopt(std::make_unique<db::RedisShards>(node.loop(), config.redis));
     auto& catalog = node.adopt(std::make_unique<db::BoardCatalog>(pool));
     auto& dirty_players = node.adopt(std::make_unique<db::DirtyPlayers>(pool, shards));

@@ -6,8 +6,14 @@
 //
 // A worker whose connection is lost reconnects with capped backoff
 // (100 ms doubling to mysql.reconnect_max); while it is disconnected its jobs
-// fail at once with kUnavailable rather than wait. At most mysql.max_queue
-// jobs wait; past that run() fails with kUnavailable.
+// fail at once with kUnavailable rather than wait. An idle worker checks its
+// connection every second and reconnects without waiting for a job, so
+// connectedWorkers() is true without traffic. At most mysql.max_queue jobs
+// wait; past that run() fails with kUnavailable.
+//
+// A replica pool (MysqlTarget::kReplica) connects to mysql.host:port like any
+// other, but its sessions are read-only (a write fails inside MariaDB) and its
+// gauges are polis_db_mysql_replica_*{replica="host:port"}.
 //
 // Threads: construct, run() and destroy on the loop thread. `work` runs on a
 // worker thread and must touch nothing but its connection and what it
@@ -28,15 +34,18 @@
 
 #include "base/completion.h"
 #include "base/event_loop.h"
+#include "base/metrics.h"
 #include "base/result.h"
 #include "db/db_config.h"
 #include "db/mysql_session.h"
 
 namespace polis::db {
 
+enum class MysqlTarget { kPrimary, kReplica };
+
 class MysqlPool {
  public:
-  MysqlPool(EventLoop& loop, MysqlConfig config);
+  MysqlPool(EventLoop& loop, MysqlConfig config, MysqlTarget target = MysqlTarget::kPrimary);
   ~MysqlPool();
   MysqlPool(const MysqlPool&) = delete;
   MysqlPool& operator=(const MysqlPool&) = delete;
@@ -55,6 +64,7 @@ class MysqlPool {
 
   size_t queued() const;
   size_t connectedWorkers() const { return connected_.load(std::memory_order_relaxed); }
+  const std::string& address() const { return address_; }  // host:port
 
  private:
   // Runs on a worker with its connection (or the reason there is none) and
@@ -78,9 +88,15 @@ class MysqlPool {
   void submit(Job job);
   void workerMain(Worker& worker);
   bool ensureConnected(Worker& worker, Error& why);
+  void checkIdle(Worker& worker);
+  void dropConnection(Worker& worker);
 
   EventLoop& loop_;
   MysqlConfig config_;
+  std::string address_;  // host:port, for logs and a replica's label
+  bool read_only_;
+  std::string gauge_prefix_;  // polis_db_mysql_ or polis_db_mysql_replica_
+  metrics::Labels labels_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;  // guarded by mutex_

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "db/sql.h"
+
 namespace polis::db {
 namespace {
 
@@ -25,7 +27,7 @@ void initMysqlDriver() { (void)driver(); }
 MysqlThreadScope::MysqlThreadScope() { driver()->threadInit(); }
 MysqlThreadScope::~MysqlThreadScope() { driver()->threadEnd(); }
 
-Result<std::unique_ptr<sql::Connection>> connectMysql(const MysqlConfig& c) {
+Result<std::unique_ptr<sql::Connection>> connectMysql(const MysqlConfig& c, bool read_only) {
   sql::ConnectOptionsMap options;
   options["hostName"] = sql::SQLString("tcp://" + c.host + ":" + std::to_string(c.port));
   options["userName"] = sql::SQLString(c.user);
@@ -37,6 +39,7 @@ Result<std::unique_ptr<sql::Connection>> connectMysql(const MysqlConfig& c) {
   try {
     std::unique_ptr<sql::Connection> conn(driver()->connect(options));
     conn->setAutoCommit(true);
+    if (read_only) prepare(*conn, "SET SESSION TRANSACTION READ ONLY")->execute();
     return conn;
   } catch (const sql::SQLException& e) {
     Error error = mysqlError(e);

@@ -24,7 +24,9 @@ struct MysqlThreadScope {
   MysqlThreadScope& operator=(const MysqlThreadScope&) = delete;
 };
 
-Result<std::unique_ptr<sql::Connection>> connectMysql(const MysqlConfig& config);
+// A read-only session (a replica's) refuses every write inside MariaDB
+// (error 1792), whatever the user's privileges.
+Result<std::unique_ptr<sql::Connection>> connectMysql(const MysqlConfig& config, bool read_only = false);
 
 // kUnavailable for a lost or refused connection (the caller reconnects),
 // kAlreadyExists for a duplicate key, kInternal otherwise; the message keeps

@@ -90,3 +90,12 @@ def test_build_variables_are_not_config(build_dir, tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert "unknown environment variable" not in out
+
+
+def test_a_bad_db_replica_names_the_key(build_dir, tmp_path):
+    r = run_node(build_dir, tmp_path, "db", {"db": {"mysql": {"replicas": ["127.0.0.1:3307", "replica-host"]}}})
+    assert r.returncode == 2, r.stderr
+    assert 'db.mysql.replicas (from ' in r.stderr and '"replica-host"' in r.stderr, r.stderr
+    r = run_node(build_dir, tmp_path, "db", env={"POLIS_DB__MYSQL__REPLICAS": "127.0.0.1:3307,127.0.0.1:3307"})
+    assert r.returncode == 2, r.stderr
+    assert "POLIS_DB__MYSQL__REPLICAS" in r.stderr and "twice" in r.stderr, r.stderr

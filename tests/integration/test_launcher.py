@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FAST, REPO, SECRET
-from polis_cluster import Cluster, ClusterError, processes, topology
+from conftest import FAST, REPO, SECRET, make_topology, wait_for
+from polis_cluster import Cluster, ClusterError, databases, ports, processes, replication, topology
 
 CLI = REPO / "tools" / "polis-cluster"
 
@@ -154,3 +154,65 @@ def _cluster(topo_path, data):
 def test_a_bad_redis_shard_count_names_the_key(shards):
     with pytest.raises(ClusterError, match=r"redis\.shards must be an integer 1\.\.8"):
         topology.from_dict({"name": "t", "secret": SECRET, "roles": {"center": 1}, "redis": {"enabled": True, "shards": shards}})
+
+
+@pytest.mark.parametrize("replicas", [-1, 9, "one", True])
+def test_a_bad_mariadb_replica_count_names_the_key(replicas):
+    with pytest.raises(ClusterError, match=r"mariadb\.replicas must be an integer 0\.\.8"):
+        topology.from_dict({"name": "t", "secret": SECRET, "roles": {"center": 1},
+                            "mariadb": {"enabled": True, "replicas": replicas}})
+
+
+def test_replicas_are_named_and_placed_like_redis_shards():
+    topo = topology.from_dict({"name": "t", "secret": SECRET, "roles": {"center": 1}, "ports": 20000,
+                               "mariadb": {"enabled": True, "replicas": 2}})
+    assert topo.mariadb.names() == ["mariadb", "mariadb-2", "mariadb-3"]
+    plan = ports.plan(topo)
+    assert [plan[n]["port"] for n in topo.mariadb.names()] == [20306, 20307, 20308]
+
+
+def test_replicas_are_seeded_replicate_and_are_seeded_again_after_a_run_without_them(tmp_path, build_dir):
+    made = []
+
+    def cluster_with(replicas):
+        topo = make_topology({"center": 1}, mariadb={"enabled": True, "database": "polis_it", "replicas": replicas})
+        made.append(Cluster(topo, data_dir=tmp_path / "data", build_dir=build_dir))
+        made[-1].up(timeout=90)
+        return made[-1]
+
+    def rows(name):
+        return databases.mariadb_sql(cluster.entry(name), "SELECT v FROM polis_it.t ORDER BY v").split()
+
+    try:
+        cluster = cluster_with(2)
+        for name in ("mariadb-2", "mariadb-3"):
+            status = replication.replica_status(cluster.entry(name))
+            assert (status["Slave_IO_Running"], status["Slave_SQL_Running"], status["Using_Gtid"]) == \
+                ("Yes", "Yes", "Slave_Pos"), status
+            assert databases.mariadb_sql(cluster.entry(name), "SELECT @@read_only, @@server_id").split() == \
+                ["1", name.split("-")[1]]
+        databases.mariadb_sql(cluster.entry("mariadb"), "CREATE TABLE polis_it.t (v INT PRIMARY KEY); "
+                                                        "INSERT INTO polis_it.t VALUES (1)")
+        wait_for(lambda: rows("mariadb-3") == ["1"], 10, "the row to replicate")
+        assert set(cluster.down().values()) == {"stopped"}
+
+        # A run without replicas: the primary keeps no binary log, so the replicas must be seeded again.
+        cluster = cluster_with(0)
+        databases.mariadb_sql(cluster.entry("mariadb"), "INSERT INTO polis_it.t VALUES (2)")
+        cluster.down()
+        cluster = cluster_with(1)
+        assert rows("mariadb-2") == ["1", "2"], "the replica was not seeded again"
+        databases.mariadb_sql(cluster.entry("mariadb"), "INSERT INTO polis_it.t VALUES (3)")
+        wait_for(lambda: rows("mariadb-2") == ["1", "2", "3"], 10, "the row to replicate")
+        # Killed and started again, a replica resumes where it was.
+        cluster.kill("mariadb-2", "KILL")
+        wait_for(lambda: not cluster.is_running("mariadb-2"), 10, "the killed replica to exit")
+        databases.mariadb_sql(cluster.entry("mariadb"), "INSERT INTO polis_it.t VALUES (4)")
+        cluster.start("mariadb-2", timeout=60)
+        wait_for(lambda: rows("mariadb-2") == ["1", "2", "3", "4"], 20, "the restarted replica to catch up")
+    finally:
+        for c in made:
+            try:
+                c.down(timeout=5)
+            finally:
+                c.kill_all()

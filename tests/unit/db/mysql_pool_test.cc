@@ -165,5 +165,50 @@ TEST_F(MysqlPoolTest, AFullQueueIsRefusedNotGrown) {
   EXPECT_GE(refused, 3) << "one running and two queued; the rest must be refused";
 }
 
+TEST_F(MysqlPoolTest, AnIdleConnectionTheServerDroppedIsReplacedBeforeTheNextJob) {
+  MysqlConfig one = config;
+  one.workers = 1;
+  MysqlPool pool(loop, one);
+  MysqlPool killer(loop, config);
+  auto first = runOne<int64_t>(pool, [](sql::Connection& c) -> Result<int64_t> { return scalar(c, "SELECT CONNECTION_ID()"); });
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  auto killed = runOne<int64_t>(killer, [id = *first](sql::Connection& c) -> Result<int64_t> {
+    std::unique_ptr<sql::PreparedStatement>(c.prepareStatement("KILL CONNECTION " + std::to_string(id)))->execute();
+    return 0;
+  });
+  ASSERT_TRUE(killed.ok()) << killed.error().describe();
+  polis::testing::runFor(loop, 2500ms);  // the idle worker checks its connection every second
+  auto next = runOne<int64_t>(pool, [](sql::Connection& c) -> Result<int64_t> { return scalar(c, "SELECT CONNECTION_ID()"); });
+  ASSERT_TRUE(next.ok()) << "the first job after the server dropped the connection failed: " << next.error().describe();
+  EXPECT_NE(*next, *first);
+}
+
+TEST_F(MysqlPoolTest, AReplicaPoolReadsButCannotWriteAndHasItsOwnGauges) {
+  MysqlPool primary(loop, config);
+  MysqlPool replica(loop, config, MysqlTarget::kReplica);  // the same server, as a replica would be reached
+  auto made = runOne<int64_t>(primary, [](sql::Connection& c) -> Result<int64_t> {
+    std::unique_ptr<sql::PreparedStatement>(c.prepareStatement(
+        "CREATE TABLE IF NOT EXISTS replica_probe (k INT PRIMARY KEY)"))->execute();
+    return 0;
+  });
+  ASSERT_TRUE(made.ok()) << made.error().describe();
+  auto read = runOne<int64_t>(replica, [](sql::Connection& c) -> Result<int64_t> {
+    return scalar(c, "SELECT COUNT(*) FROM replica_probe");
+  });
+  EXPECT_TRUE(read.ok()) << read.error().describe();
+  auto write = runOne<int64_t>(replica, [](sql::Connection& c) -> Result<int64_t> {
+    std::unique_ptr<sql::PreparedStatement>(c.prepareStatement("INSERT INTO replica_probe VALUES (1)"))->execute();
+    return 0;
+  });
+  ASSERT_FALSE(write.ok()) << "a replica pool wrote";
+  EXPECT_NE(write.error().message.find("MariaDB error 1792"), std::string::npos) << write.error().message;
+  ASSERT_TRUE(runUntil(loop, [&] { return replica.connectedWorkers() == 2; }));
+  std::string text = metrics::Registry::global().renderPrometheus();
+  std::string label = "{replica=\"" + config.host + ":" + std::to_string(config.port) + "\"}";
+  EXPECT_NE(text.find("polis_db_mysql_replica_connected_workers" + label + " 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("polis_db_mysql_replica_queue_depth" + label), std::string::npos);
+  EXPECT_NE(text.find("polis_db_mysql_connected_workers 2"), std::string::npos) << "the primary's gauge";
+}
+
 }  // namespace
 }  // namespace polis::db

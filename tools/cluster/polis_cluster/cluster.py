@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import databases, nodes, ops, ports, processes, state
+from . import databases, nodes, ops, ports, processes, replication, state
 from .errors import ClusterError
 from .paths import build_dir as default_build_dir
 from .topology import NodeSpec
@@ -53,9 +53,8 @@ class Cluster:
             for name in todo:
                 self._spawn(name)
             self.wait_ready(todo, max(0.0, deadline - time.monotonic()))
-            for name in todo:
-                if self.entry(name)["kind"] == "mariadb":
-                    databases.mariadb_setup(self.entry(name))
+            for name in todo:  # in order: the primary MariaDB before its replicas
+                self._set_up(name)
         return True
 
     def down(self, timeout=None):
@@ -131,6 +130,7 @@ class Cluster:
         if wait:
             deadline = time.monotonic() + timeout
             self.wait_ready([name], timeout)
+            self._set_up(name)
             if self.entry(name)["kind"] == "node" and self.entry(name)["role"] == "center":
                 self.wait_registry(name, max(0.0, deadline - time.monotonic()))
         return True
@@ -188,9 +188,10 @@ class Cluster:
         rpc, ops_port = ports.free_ports(2)
         spec, node_ports = NodeSpec(name, role), {"rpc": rpc, "ops": ops_port}
         mariadb = self.state["processes"].get("mariadb")
-        redis_ports = [self.entry(n)["port"] for n in self.topology.redis.names() if n in self.state["processes"]]
         config = nodes.node_config(self.topology, spec, node_ports, self._center_addresses(), overrides,
-                                   mariadb_port=mariadb["port"] if mariadb else None, redis_ports=redis_ports)
+                                   mariadb_port=mariadb["port"] if mariadb else None,
+                                   redis_ports=self._ports_of(self.topology.redis.names()),
+                                   replica_ports=self._ports_of(self.topology.mariadb.replica_names()))
         self.state["processes"][name] = nodes.node_entry(self.data_dir, self.build_dir, spec, node_ports,
                                                          config, env)
         self.state["order"].append(name)
@@ -231,13 +232,17 @@ class Cluster:
         procs = {}
         for name in topo.redis.names():
             procs[name] = databases.redis_entry(self.data_dir, topo.redis, plan[name]["port"], name)
-        if topo.mariadb.enabled:
-            procs["mariadb"] = databases.mariadb_entry(self.data_dir, topo.mariadb, plan["mariadb"]["port"])
+        if topo.mariadb.enabled and not topo.mariadb.replicas:
+            replication.forget_seeds(self.data_dir)
+        for name in topo.mariadb.names():
+            primary = None if name == "mariadb" else "mariadb"
+            procs[name] = databases.mariadb_entry(self.data_dir, topo.mariadb, plan[name]["port"], name, primary)
         centers = [f"{ports.HOST}:{plan[c.name]['rpc']}" for c in topo.centers]
         for spec in topo.nodes:
             config = nodes.node_config(topo, spec, plan[spec.name], centers,
                                        mariadb_port=plan["mariadb"]["port"] if topo.mariadb.enabled else None,
-                                       redis_ports=[plan[n]["port"] for n in topo.redis.names()])
+                                       redis_ports=[plan[n]["port"] for n in topo.redis.names()],
+                                       replica_ports=[plan[n]["port"] for n in topo.mariadb.replica_names()])
             procs[spec.name] = nodes.node_entry(self.data_dir, self.build_dir, spec, plan[spec.name], config)
         return {
             "cluster": topo.name,
@@ -256,6 +261,20 @@ class Cluster:
         self._popens[name] = popen
         e["pid"] = popen.pid
         self._save()
+
+    def _set_up(self, name):
+        """What a freshly ready MariaDB needs: the database and users on the
+        primary; a replica is seeded from the primary once."""
+        e = self.entry(name)
+        if e["kind"] != "mariadb":
+            return
+        if e.get("primary"):
+            replication.seed_replica(e, self.entry(e["primary"]))
+        else:
+            databases.mariadb_setup(e)
+
+    def _ports_of(self, names):
+        return [self.entry(n)["port"] for n in names if n in self.state["processes"]]
 
     def _stop_group(self, names, timeout):
         """SIGTERM to all at once (they drain in parallel), SIGKILL to whoever outlasts the timeout."""

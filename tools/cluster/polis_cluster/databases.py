@@ -80,8 +80,9 @@ def redis_command(port, *words, timeout=1.0):
 
 # --- MariaDB ---------------------------------------------------------------
 
-def mariadb_entry(data_dir, spec, port):
-    home = Path(data_dir) / "mariadb"
+def mariadb_entry(data_dir, spec, port, name="mariadb", primary=None):
+    """The primary (`primary` None) or a read replica of the process named `primary`."""
+    home = Path(data_dir) / name
     datadir = home / "data"
     sock = _socket_path(home)
     argv = [system_tool("mariadbd"), "--no-defaults", f"--datadir={datadir}", f"--socket={sock}",
@@ -90,12 +91,15 @@ def mariadb_entry(data_dir, spec, port):
             "--collation-server=utf8mb4_unicode_ci", "--skip-name-resolve"]
     if os.geteuid() == 0:
         argv.append("--user=root")  # mariadbd refuses to run as root without it
+    replicated = bool(primary or spec.replicas)
+    if replicated:
+        argv += replication_flags(name, primary)
     argv += spec.args
     return {
         "kind": "mariadb",
         "argv": argv,
         "marker": f"--datadir={datadir}",
-        "log": str(Path(data_dir) / "logs" / "mariadb.log"),
+        "log": str(Path(data_dir) / "logs" / f"{name}.log"),
         "error_log": str(home / "error.log"),
         "port": port,
         "socket": str(sock),
@@ -103,9 +107,21 @@ def mariadb_entry(data_dir, spec, port):
         "database": spec.database,
         "user": spec.user,
         "password": spec.password,
+        "replicated": replicated,  # it has the replication user
+        "primary": primary,        # a replica: the name of the process it replicates from
         "env": {},
         "pid": None,
     }
+
+
+def replication_flags(name, primary):
+    """The primary writes a binary log (row-based, with GTIDs) for its replicas;
+    a replica is read-only. Every server needs its own id: the primary 1,
+    mariadb-k k."""
+    if primary is None:
+        return ["--server-id=1", "--log-bin=polis-bin", "--binlog-format=ROW"]
+    server_id = int(name.rsplit("-", 1)[1])
+    return [f"--server-id={server_id}", "--read-only", "--relay-log=polis-relay"]
 
 
 def _socket_path(home):
@@ -153,8 +169,14 @@ def mariadb_ready(entry):
     return r.returncode == 0, (r.stdout or r.stderr).strip()
 
 
+# Replicas connect to the primary as this user (no password: like root here,
+# it exists on 127.0.0.1 only).
+REPLICATION_USER = "polis_repl"
+
+
 def mariadb_setup(entry):
-    """Creates the cluster's database (and its user, when one is configured)."""
+    """Creates the cluster's database (and its user, when one is configured;
+    and the replication user on a server that replicates)."""
     db = entry["database"]
     sql = [f"CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"]
     if entry.get("user"):
@@ -162,17 +184,21 @@ def mariadb_setup(entry):
             account = f"'{entry['user']}'@'{host}'"
             sql += [f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{entry['password']}';",
                     f"GRANT ALL PRIVILEGES ON `{db}`.* TO {account};"]
+    if entry.get("replicated"):
+        account = f"'{REPLICATION_USER}'@'{HOST}'"
+        sql += [f"CREATE USER IF NOT EXISTS {account};", f"GRANT REPLICATION SLAVE ON *.* TO {account};"]
     mariadb_sql(entry, " ".join(sql))
 
 
-def mariadb_sql(entry, sql, user="root", password=None):
-    """Runs SQL as `user` through the socket; returns the tab-separated output."""
-    argv = [system_tool("mariadb"), "--no-defaults", f"--socket={entry['socket']}", f"-u{user}",
-            "--batch", "--skip-column-names", "-e", sql]
+def mariadb_sql(entry, sql, user="root", password=None, options=("--batch", "--skip-column-names"), timeout=30):
+    """Runs SQL (given on stdin) as `user` through the socket; returns the output,
+    tab-separated by default."""
+    argv = [system_tool("mariadb"), "--no-defaults", f"--socket={entry['socket']}", f"-u{user}", *options]
     if password:
         argv.insert(4, f"-p{password}")
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    r = subprocess.run(argv, input=sql, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
-        raise ClusterError(f"mariadb: {r.stderr.strip()} (while running: {sql})")
+        shown = sql if len(sql) <= 300 else sql[:300] + " …"
+        raise ClusterError(f"mariadb: {r.stderr.strip()} (while running: {shown})")
     return r.stdout
 

@@ -9,12 +9,13 @@ from .paths import role_binary
 from .ports import HOST
 
 
-def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=None, redis_ports=()):
+def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=None, redis_ports=(),
+                replica_ports=()):
     """The config mapping for one node, in the format every polis-<role> reads.
 
     `centers` is ["127.0.0.1:port", ...] for every center; left out for a center.
-    A db node is pointed at the cluster's MariaDB and every Redis shard
-    (`mariadb_port`, `redis_ports`) when it runs them.
+    A db node is pointed at the cluster's MariaDB, its read replicas and every
+    Redis shard (`mariadb_port`, `replica_ports`, `redis_ports`) when it runs them.
     Role settings from the topology and then `overrides` are merged on top.
     """
     node = {"name": spec.name, "host": HOST, "rpc_port": ports["rpc"], "ops_port": ports["ops"]}
@@ -33,6 +34,8 @@ def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=Non
         m = topology.mariadb
         config["db"] = {"mysql": {"host": HOST, "port": mariadb_port, "database": m.database,
                                   "user": m.user or "root", "password": m.password}}
+        if replica_ports:
+            config["db"]["mysql"]["replicas"] = [f"{HOST}:{p}" for p in replica_ports]
         if redis_ports:
             config["db"]["redis"] = {"shards": [f"{HOST}:{p}" for p in redis_ports]}
     merge(config, spec.config)

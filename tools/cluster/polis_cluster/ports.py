@@ -1,14 +1,14 @@
 """Port plans: fixed offsets from a base port, or free ports picked by the kernel.
 
 With a base port B, the n-th node (0-based, launch order) gets rpc B+n and ops
-B+100+n; Redis shards get B+379, B+380, … and MariaDB B+306 (echoing their
-usual 6379/3306).
+B+100+n; Redis shards get B+379, B+380, …, MariaDB B+306 (echoing their
+usual 6379/3306) and its replicas B+307, B+308, ….
 """
 
 import socket
 
 from .errors import ClusterError
-from .topology import redis_names as topology_redis_names
+from .topology import numbered_names
 
 HOST = "127.0.0.1"
 MAX_NODES_WITH_BASE = 100
@@ -36,15 +36,16 @@ def free_ports(count):
 
 
 def plan(topology):
-    """{name: {"rpc": p, "ops": p}} for every node, plus "redis", "redis-2"…/"mariadb": {"port": p}."""
+    """{name: {"rpc": p, "ops": p}} for every node, plus {"port": p} for "redis", "redis-2"…
+    and "mariadb", "mariadb-2"… (the primary and its replicas)."""
     nodes = topology.nodes
-    redis_names = topology_redis_names(topology.redis.shards)
+    redis_names = numbered_names("redis", topology.redis.shards)
+    mariadb_names = numbered_names("mariadb", 1 + topology.mariadb.replicas)
     if topology.ports == "auto":
-        picked = iter(free_ports(2 * len(nodes) + 1 + len(redis_names)))
+        picked = iter(free_ports(2 * len(nodes) + len(redis_names) + len(mariadb_names)))
         out = {n.name: {"rpc": next(picked), "ops": next(picked)} for n in nodes}
-        for name in redis_names:
+        for name in redis_names + mariadb_names:
             out[name] = {"port": next(picked)}
-        out["mariadb"] = {"port": next(picked)}
         return out
     base = topology.ports
     if len(nodes) > MAX_NODES_WITH_BASE:
@@ -52,5 +53,6 @@ def plan(topology):
     out = {n.name: {"rpc": base + i, "ops": base + 100 + i} for i, n in enumerate(nodes)}
     for i, name in enumerate(redis_names):
         out[name] = {"port": base + REDIS_OFFSET + i}
-    out["mariadb"] = {"port": base + MARIADB_OFFSET}
+    for i, name in enumerate(mariadb_names):
+        out[name] = {"port": base + MARIADB_OFFSET + i}
     return out

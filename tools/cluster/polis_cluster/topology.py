@@ -19,7 +19,8 @@ ROLES = ("center", "gateway", "login", "proxy", "lobby", "world", "db", "admin")
 _TOP_KEYS = {"name", "data_dir", "ports", "secret", "heartbeat", "heartbeat_timeout",
              "drain_timeout", "log", "redis", "mariadb", "roles"}
 _REDIS_KEYS = {"enabled", "args", "shards"}
-_MARIADB_KEYS = {"enabled", "database", "user", "password", "args"}
+_MARIADB_KEYS = {"enabled", "database", "user", "password", "args", "replicas"}
+MAX_MARIADB_REPLICAS = 8
 _ROLE_KEYS = {"count", "config"}
 
 
@@ -38,11 +39,12 @@ class RedisSpec:
 
     def names(self):
         """Process names of every shard ("redis", "redis-2", …); empty when disabled."""
-        return redis_names(self.shards) if self.enabled else []
+        return numbered_names("redis", self.shards) if self.enabled else []
 
 
-def redis_names(shards):
-    return ["redis"] + [f"redis-{i}" for i in range(2, shards + 1)]
+def numbered_names(base, count):
+    """Process names of `count` instances of one server: base, base-2, base-3, …"""
+    return [base] + [f"{base}-{i}" for i in range(2, count + 1)]
 
 
 @dataclass
@@ -52,6 +54,14 @@ class MariadbSpec:
     user: str = ""       # optional application user, granted all on `database`
     password: str = ""
     args: list = field(default_factory=list)  # extra mariadbd flags
+    replicas: int = 0    # read replicas of "mariadb": "mariadb-2", "mariadb-3", …
+
+    def names(self):
+        """Process names: the primary "mariadb", then every replica; empty when disabled."""
+        return numbered_names("mariadb", 1 + self.replicas) if self.enabled else []
+
+    def replica_names(self):
+        return self.names()[1:]
 
 
 @dataclass
@@ -139,7 +149,10 @@ def _redis(raw, where):
 def _mariadb(raw, where):
     raw = _mapping(raw, "mariadb", where)
     _check_keys(raw, _MARIADB_KEYS, f"{where}: mariadb")
-    spec = MariadbSpec(enabled=bool(raw.get("enabled", False)), args=list(raw.get("args", [])))
+    replicas = raw.get("replicas", 0)
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= MAX_MARIADB_REPLICAS:
+        raise ClusterError(f"{where}: mariadb.replicas must be an integer 0..{MAX_MARIADB_REPLICAS}, got {replicas!r}")
+    spec = MariadbSpec(enabled=bool(raw.get("enabled", False)), args=list(raw.get("args", [])), replicas=replicas)
     spec.database = str(raw.get("database", spec.database))
     spec.user = str(raw.get("user", ""))
     spec.password = str(raw.get("password", ""))

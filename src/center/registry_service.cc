@@ -41,10 +41,19 @@ void RegistryService::start() {
 
 void RegistryService::channelClosed(const rpc::Channel& ch) {
   subscribers_.erase(ch.id());
+  node_channels_.erase(ch.id());
   if (const std::string* name = registry_.nameOf(ch.id())) {
     log::info("node {} disconnected; removing it", *name);
   }
   publish(registry_.removeOwner(ch.id()));
+}
+
+std::shared_ptr<rpc::Channel> RegistryService::channelOf(const std::string& name) const {
+  for (const auto& [owner, channel] : node_channels_) {
+    const std::string* registered = registry_.nameOf(owner);
+    if (registered && *registered == name) return channel.lock();
+  }
+  return nullptr;
 }
 
 void RegistryService::publish(const std::optional<MembershipDiff>& diff) {
@@ -74,6 +83,7 @@ Task<Result<RegisterAck>> RegistryService::Register(Call& call, const RegisterRe
     }
     co_return diff.error();
   }
+  node_channels_[ch->id()] = ch;
   log::info("registered {} ({}) at {}", n.name(), n.role(), n.host());
   publish(*diff);
   RegisterAck ack;

@@ -30,6 +30,8 @@ class RegistryService final : public gen::Registry::Service {
   // Call when a channel closes: its node (if any) is evicted, its subscription dropped.
   void channelClosed(const rpc::Channel& ch);
   const Registry& registry() const { return registry_; }
+  // The channel node `name` registered over, while it is open.
+  std::shared_ptr<rpc::Channel> channelOf(const std::string& name) const;
 
   Task<Result<RegisterAck>> Register(Call& call, const RegisterReq& req) override;
   Task<Result<HeartbeatAck>> Heartbeat(Call& call, const HeartbeatReq& req) override;
@@ -44,7 +46,8 @@ class RegistryService final : public gen::Registry::Service {
   std::string center_name_;
   CenterOptions options_;
   Registry registry_;
-  std::map<uint64_t, std::weak_ptr<rpc::Channel>> subscribers_;  // by channel id
+  std::map<uint64_t, std::weak_ptr<rpc::Channel>> subscribers_;    // by channel id
+  std::map<uint64_t, std::weak_ptr<rpc::Channel>> node_channels_;  // channels nodes registered over, by id
   metrics::Counter& evictions_;
   TimerId evict_timer_ = 0;
   TimerId flush_timer_ = 0;

@@ -32,8 +32,9 @@ Node::Node(NodeConfig config)
     : config_(std::move(config)),
       rpc_server_(loop_, dispatcher_, channelOptions(), config_.host, config_.rpc_port, connectionOptions(config_),
                   net::ListenerOptions{config_.max_unauthenticated, "rpc"}),
-      ops_(loop_, config_.host, config_.ops_port) {
+      ops_(loop_, config_.host, config_.ops_port), control_([this] { drain(); }) {
   gen::MembershipWatcher::Service::bindTo(table_);
+  control_.bindTo(table_);
   auto& r = metrics::Registry::global();
   r.callbackGauge("polis_event_loop_lag_seconds", "How late the loop's 100 ms probe timer fired.", {},
                   [this] { return loop_.lagSeconds(); });
@@ -68,6 +69,38 @@ rpc::ChannelOptions Node::channelOptions() const {
 
 void Node::addService(rpc::Service& service) { service.bindTo(table_); }
 
+Result<void> Node::setHandlers(const std::string& owner, rpc::HandlerTable handlers) {
+  for (const auto& [id, entry] : handlers.entries()) {
+    if (const auto* taken = table_.find(id)) {
+      return Error{Errc::kAlreadyExists, "msg_id " + std::to_string(id) + " (" + std::string(entry.info.name) +
+                                             ") is served by this binary's " + std::string(taken->info.name)};
+    }
+    for (const auto& [other, table] : owned_handlers_) {
+      const auto* clash = table.find(id);
+      if (other != owner && clash) {
+        return Error{Errc::kAlreadyExists, "msg_id " + std::to_string(id) + " (" + std::string(entry.info.name) +
+                                               ") is served by " + other + "'s " + std::string(clash->info.name)};
+      }
+    }
+  }
+  owned_handlers_[owner] = std::move(handlers);
+  installHandlers();
+  return {};
+}
+
+void Node::removeHandlers(const std::string& owner) {
+  if (owned_handlers_.erase(owner)) installHandlers();
+}
+
+// One new table for the dispatcher: the binary's services and every owner's.
+void Node::installHandlers() {
+  auto table = std::make_shared<rpc::HandlerTable>(table_);
+  for (const auto& [owner, handlers] : owned_handlers_) {
+    for (const auto& [id, entry] : handlers.entries()) table->tryAdd(entry.info, entry.handler);
+  }
+  dispatcher_.install(std::move(table));
+}
+
 void Node::onDrain(std::function<void(std::function<void()>)> hook) { drain_hooks_.push_back(std::move(hook)); }
 
 NodeInfo Node::selfInfo() const {
@@ -83,7 +116,7 @@ NodeInfo Node::selfInfo() const {
 }
 
 int Node::run() {
-  dispatcher_.install(std::make_shared<const rpc::HandlerTable>(table_));
+  installHandlers();
   if (auto ok = listen(); !ok) {
     log::critical("{}", ok.error().message);
     return 1;

@@ -17,7 +17,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -26,6 +28,7 @@
 #include "node/load_sampler.h"
 #include "node/membership.h"
 #include "node/node_config.h"
+#include "node/node_control.h"
 #include "polis/registry.polis.h"
 #include "rpc/rpc_server.h"
 #include "rpc/service.h"
@@ -43,6 +46,19 @@ class Node : private gen::MembershipWatcher::Service {
 
   // Setup, before run(): services to serve, drain hooks, extra ops routes.
   void addService(rpc::Service& service);
+  // Handlers of game code (a plugin instance, a Lua VM), under an owner
+  // name; any time, on the loop thread. Replaces that owner's handlers all
+  // at once (a reload): calls in flight finish on the ones they started
+  // with. Fails, changing nothing, when an id is already served by the
+  // binary or by another owner (the message names both).
+  Result<void> setHandlers(const std::string& owner, rpc::HandlerTable handlers);
+  void removeHandlers(const std::string& owner);
+  // Operator commands (run through polis-ctl); plugins and Lua add theirs.
+  Commands& commands() { return control_.commands(); }
+  // Something that reloads game code; the "reload" command runs it.
+  void onReload(std::string what, std::function<Task<Result<std::string>>()> reload) {
+    control_.onReload(std::move(what), std::move(reload));
+  }
   // Keeps a role's object (a service, a registry) alive exactly as long as
   // the node can call into it; see the teardown order above.
   template <class T>
@@ -77,6 +93,7 @@ class Node : private gen::MembershipWatcher::Service {
 
   Task<void> Changed(Call& call, const MembershipDiff& diff) override;
   Result<void> listen();
+  void installHandlers();
   void installSignals();
   void connectCenters();
   void addOpsRoutes();
@@ -90,11 +107,13 @@ class Node : private gen::MembershipWatcher::Service {
   NodeConfig config_;
   EventLoop loop_;
   rpc::Dispatcher dispatcher_;
-  rpc::HandlerTable table_;
+  rpc::HandlerTable table_;                                 // the binary's own services
+  std::map<std::string, rpc::HandlerTable> owned_handlers_;  // by owner (setHandlers)
   rpc::RpcServer rpc_server_;
   net::HttpServer ops_;
   Membership membership_;
   LoadSampler load_;
+  NodeControlService control_;
   std::vector<std::unique_ptr<CenterLink>> centers_;
   std::vector<std::function<void(std::function<void()>)>> drain_hooks_;
   std::vector<std::shared_ptr<void>> parts_;  // adopted role objects

@@ -66,14 +66,13 @@ uint32_t Channel::nextCallId() {
   return id;
 }
 
-void Channel::call(const MethodInfo& info, const google::protobuf::MessageLite& req, const CallOptions& options,
-                   ResponseCallback done) {
+void Channel::call(const MethodInfo& info, const FrameBody& req, const CallOptions& options, ResponseCallback done) {
   if (state_ != State::kReady) {
     done(Error{Errc::kUnavailable, "channel to " + peer_name_ + " is not open"});
     return;
   }
   uint32_t id = nextCallId();
-  if (!sendFrame(Header{Kind::kRequest, info.id, id, options.route_key}, &req)) {
+  if (!sendFrame(Header{Kind::kRequest, info.id, id, options.route_key}, req)) {
     done(Error{Errc::kInvalidArgument, "request for " + std::string(info.name) + " exceeds the frame limit"});
     return;
   }
@@ -88,20 +87,20 @@ void Channel::call(const MethodInfo& info, const google::protobuf::MessageLite& 
   }
 }
 
-Result<void> Channel::notify(const MethodInfo& info, const google::protobuf::MessageLite& msg, uint64_t route_key) {
+Result<void> Channel::notify(const MethodInfo& info, const FrameBody& msg, uint64_t route_key) {
   if (state_ != State::kReady) return Error{Errc::kUnavailable, "channel to " + peer_name_ + " is not open"};
-  if (!sendFrame(Header{Kind::kNotify, info.id, 0, route_key}, &msg)) {
+  if (!sendFrame(Header{Kind::kNotify, info.id, 0, route_key}, msg)) {
     return Error{Errc::kInvalidArgument, std::string(info.name) + " exceeds the frame limit"};
   }
   return {};
 }
 
-void Channel::sendResponse(uint32_t call_id, const MethodInfo& info, const google::protobuf::MessageLite& resp) {
+void Channel::sendResponse(uint32_t call_id, const MethodInfo& info, const FrameBody& resp) {
   if (state_ != State::kReady) {
     rpcMetrics().dropped_replies.inc();
     return;
   }
-  if (!sendFrame(Header{Kind::kResponse, info.id, call_id, 0}, &resp)) {
+  if (!sendFrame(Header{Kind::kResponse, info.id, call_id, 0}, resp)) {
     sendError(call_id, info, Error{Errc::kInternal, "response exceeds the frame limit"});
   }
 }
@@ -117,8 +116,8 @@ void Channel::sendError(uint32_t call_id, const MethodInfo& info, const Error& e
   sendFrame(Header{Kind::kError, info.id, call_id, 0}, &body);
 }
 
-bool Channel::sendFrame(const Header& h, const google::protobuf::MessageLite* body) {
-  size_t body_size = body ? body->ByteSizeLong() : 0;
+bool Channel::sendFrame(const Header& h, const FrameBody& body) {
+  size_t body_size = body.size();
   if (kHeaderSize + body_size > options_.max_frame_bytes) return false;
   size_t total = wireSize(body_size);
   if (batching_) {

@@ -70,12 +70,12 @@ class Channel : public std::enable_shared_from_this<Channel> {
                    std::function<void(const Ptr&)> on_ready, std::function<void(const Ptr&)> on_closed);
   ~Channel();
 
-  void call(const MethodInfo& info, const google::protobuf::MessageLite& req, const CallOptions& options,
-            ResponseCallback done);
-  Result<void> notify(const MethodInfo& info, const google::protobuf::MessageLite& msg, uint64_t route_key = 0);
+  // A body is a message, or bytes serialized already (FrameBody).
+  void call(const MethodInfo& info, const FrameBody& req, const CallOptions& options, ResponseCallback done);
+  Result<void> notify(const MethodInfo& info, const FrameBody& msg, uint64_t route_key = 0);
 
   // Sends a reply for a request this channel dispatched (used by Incoming).
-  void sendResponse(uint32_t call_id, const MethodInfo& info, const google::protobuf::MessageLite& resp);
+  void sendResponse(uint32_t call_id, const MethodInfo& info, const FrameBody& resp);
   void sendError(uint32_t call_id, const MethodInfo& info, const Error& error);
   // A request or notify this channel dispatched has finished (used by Incoming).
   void inboundFinished();
@@ -137,7 +137,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void sweepTimeouts();
   void compactDeadlines();
   void failAll(Errc code, const std::string& why);
-  bool sendFrame(const Header& h, const google::protobuf::MessageLite* body);
+  bool sendFrame(const Header& h, const FrameBody& body);
   void flushBatch();
   void reject(std::string_view reason);
   void resumeReading();

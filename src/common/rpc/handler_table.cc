@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 
 #include "rpc/rpc_metrics.h"
 
@@ -16,6 +18,21 @@ void HandlerTable::add(const MethodInfo& info, std::function<void(Incoming&&)> h
     std::abort();
   }
   it->second = HandlerEntry{info, std::move(handler), &serverStats(info)};
+}
+
+bool HandlerTable::tryAdd(const MethodInfo& info, std::function<void(Incoming&&)> handler) {
+  auto [it, inserted] = entries_.try_emplace(info.id);
+  if (inserted) it->second = HandlerEntry{info, std::move(handler), &serverStats(info)};
+  return inserted;
+}
+
+std::string_view internMethodName(std::string_view name) {
+  static std::mutex mutex;
+  static auto* names = new std::set<std::string, std::less<>>;  // never freed: handlers in flight point into it
+  std::lock_guard lock(mutex);
+  auto it = names->find(name);
+  if (it == names->end()) it = names->emplace(name).first;
+  return *it;
 }
 
 const HandlerEntry* HandlerTable::find(uint16_t id) const {

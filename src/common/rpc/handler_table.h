@@ -32,12 +32,21 @@ class HandlerTable {
   // Aborts on a duplicate id: the generator already rejects duplicates within
   // the protos, so a duplicate here is two services bound twice, a bug.
   void add(const MethodInfo& info, std::function<void(Incoming&&)> handler);
+  // For handlers that come and go at run time (plugins, Lua): false, adding
+  // nothing, when the id is taken. `info.name` must outlive the table
+  // (internMethodName() gives a name that lives as long as the process).
+  bool tryAdd(const MethodInfo& info, std::function<void(Incoming&&)> handler);
   const HandlerEntry* find(uint16_t id) const;
   size_t size() const { return entries_.size(); }
+  const std::unordered_map<uint16_t, HandlerEntry>& entries() const { return entries_; }
 
  private:
   std::unordered_map<uint16_t, HandlerEntry> entries_;
 };
+
+// A copy of `name` that lives as long as the process, for the MethodInfo of
+// a handler added at run time. The same name gives the same copy.
+std::string_view internMethodName(std::string_view name);
 
 // What a call in flight holds: the table it was dispatched from and the
 // dispatcher's count of calls in flight. One shared object, so a call costs

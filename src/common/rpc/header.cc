@@ -33,18 +33,22 @@ std::optional<Header> decodeHeader(std::string_view frame) {
   return h;
 }
 
-void writeFrame(unsigned char* out, const Header& h, const google::protobuf::MessageLite* body, size_t body_size) {
+size_t FrameBody::size() const { return message ? message->ByteSizeLong() : bytes.size(); }
+
+void writeFrame(unsigned char* out, const Header& h, const FrameBody& body, size_t body_size) {
   net::putU32(out, static_cast<uint32_t>(kHeaderSize + body_size));
   encodeHeader(h, out + net::kLengthPrefix);
-  if (body && body_size) body->SerializeWithCachedSizesToArray(out + net::kLengthPrefix + kHeaderSize);
+  unsigned char* payload = out + net::kLengthPrefix + kHeaderSize;
+  if (body.message && body_size) {
+    body.message->SerializeWithCachedSizesToArray(payload);
+  } else if (!body.bytes.empty()) {
+    std::memcpy(payload, body.bytes.data(), body.bytes.size());
+  }
 }
 
 std::string encodeFrame(const Header& h, std::string_view body) {
   std::string frame(wireSize(body.size()), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(frame.data());
-  writeFrame(p, h, nullptr, 0);
-  net::putU32(p, static_cast<uint32_t>(kHeaderSize + body.size()));
-  if (!body.empty()) std::memcpy(p + net::kLengthPrefix + kHeaderSize, body.data(), body.size());
+  writeFrame(reinterpret_cast<unsigned char*>(frame.data()), h, FrameBody(body), body.size());
   return frame;
 }
 

@@ -45,12 +45,24 @@ void encodeHeader(const Header& h, unsigned char out[kHeaderSize]);
 // Returns nullopt for a short frame, a wrong version or an unknown kind.
 std::optional<Header> decodeHeader(std::string_view frame);
 
+// A frame's body: a message to serialize, or bytes serialized already (what
+// plugins and Lua hand over), or nothing.
+struct FrameBody {
+  const google::protobuf::MessageLite* message = nullptr;
+  std::string_view bytes;
+  FrameBody() = default;
+  FrameBody(const google::protobuf::MessageLite* m) : message(m) {}  // NOLINT: implicit on purpose
+  FrameBody(const google::protobuf::MessageLite& m) : message(&m) {}  // NOLINT
+  explicit FrameBody(std::string_view b) : bytes(b) {}
+  // Computes the message's size (which writeFrame's serialization reuses).
+  size_t size() const;
+};
+
 // Bytes on the wire for a frame whose body has `body_size` bytes.
 inline size_t wireSize(size_t body_size) { return 4 + kHeaderSize + body_size; }
-// Writes wireSize(body_size) bytes at `out`. `body` (may be null when
-// body_size is 0) must have had its size computed: it is serialized with
-// cached sizes.
-void writeFrame(unsigned char* out, const Header& h, const google::protobuf::MessageLite* body, size_t body_size);
+// Writes wireSize(body_size) bytes at `out`; `body_size` is body.size(),
+// called first (a message is serialized with its cached size).
+void writeFrame(unsigned char* out, const Header& h, const FrameBody& body, size_t body_size);
 // The frame with an already serialized body.
 std::string encodeFrame(const Header& h, std::string_view body);
 

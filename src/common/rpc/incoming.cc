@@ -34,7 +34,7 @@ Incoming::~Incoming() {
 
 const MethodInfo& Incoming::method() const { return entry_->info; }
 
-void Incoming::reply(const google::protobuf::MessageLite& response) {
+void Incoming::reply(const FrameBody& response) {
   if (!live_) return;
   auto ch = channel_.lock();
   if (!isNotify()) {

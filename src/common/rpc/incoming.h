@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "rpc/header.h"
 #include "rpc/method.h"
 
 namespace google::protobuf {
@@ -47,7 +48,8 @@ class Incoming {
   std::shared_ptr<Channel> channel() const { return channel_.lock(); }
   const std::weak_ptr<Channel>& weakChannel() const { return channel_; }
 
-  void reply(const google::protobuf::MessageLite& response);
+  // A message, or bytes serialized already (rpc/header.h).
+  void reply(const FrameBody& response);
   void fail(const Error& error);
 
  private:

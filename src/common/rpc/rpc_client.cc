@@ -49,7 +49,10 @@ void RpcClient::onConnected(net::TcpConnection::Ptr conn) {
         channel_.reset();
         // A peer with another secret will refuse us every time: retry slowly
         // rather than fill both nodes' logs.
-        if (c->authFailed()) tcp_.holdOff(kAuthFailureHoldOff);
+        if (c->authFailed()) {
+          auth_failed_ = true;
+          tcp_.holdOff(kAuthFailureHoldOff);
+        }
         tcp_.connectionLost();
         if (was_ready && on_lost_) on_lost_();
       });

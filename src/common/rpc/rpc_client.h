@@ -28,6 +28,8 @@ class RpcClient {
   // The open channel, or null while (re)connecting.
   Channel::Ptr channel() const { return channel_ && channel_->ready() ? channel_ : nullptr; }
   std::string endpoint() const { return tcp_.endpoint(); }
+  // True once a peer refused our proof of the cluster secret (the secrets differ).
+  bool authFailed() const { return auth_failed_; }
 
  private:
   void onConnected(net::TcpConnection::Ptr conn);
@@ -38,6 +40,7 @@ class RpcClient {
   Channel::Ptr channel_;
   std::function<void(const Channel::Ptr&)> on_ready_;
   std::function<void()> on_lost_;
+  bool auth_failed_ = false;
 };
 
 }  // namespace polis::rpc

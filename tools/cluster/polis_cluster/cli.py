@@ -2,6 +2,7 @@
 
 import argparse
 import signal
+import subprocess
 import sys
 import time
 
@@ -96,6 +97,11 @@ def cmd_logs(cluster, args):
     return 0
 
 
+def cmd_ctl(cluster, args):
+    argv, env = cluster.ctl_command(args.rest)
+    return subprocess.call(argv, env=env)
+
+
 def _follow(path):
     with open(path, errors="replace") as f:
         f.seek(0, 2)
@@ -158,6 +164,9 @@ def _parser():
     s.add_argument("--signal", default="KILL", type=str.upper, choices=sorted(processes.SIGNALS))
     command("start", cmd_start, "start one stopped process and wait until it is ready", 30.0).add_argument("name")
     command("restart", cmd_restart, "stop one process (SIGTERM) and start it again", 30.0).add_argument("name")
+    s = command("ctl", cmd_ctl, "run polis-ctl against this cluster (its center, its secret): "
+                                "members, commands, run, reload, drain")
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="polis-ctl's arguments")
     s = command("logs", cmd_logs, "print the end of one process's log")
     s.add_argument("name")
     s.add_argument("-n", "--lines", type=int, default=50)

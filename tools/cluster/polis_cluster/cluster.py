@@ -301,6 +301,17 @@ class Cluster:
         # A node may drain for drain_timeout; leave room for deregistering.
         return _duration_seconds(self.topology.drain_timeout, 10.0) + 5.0
 
+    def ctl_command(self, args):
+        """(argv, env) running polis-ctl against this cluster's first center with its secret."""
+        centers = self._center_addresses()
+        if not centers:
+            raise ClusterError("the topology has no center")
+        binary = self.build_dir / "tools" / "ctl" / "polis-ctl"
+        if not binary.exists():
+            raise ClusterError(f"{binary} is missing: build it first (cmake --build {self.build_dir} --target polis-ctl)")
+        env = dict(os.environ, POLIS_CLUSTER__SECRET=self.topology.secret)
+        return [str(binary), "--center", centers[0], *args], env
+
     def _services(self):
         return [n for n in self.names() if self.entry(n)["kind"] in _SERVICES]
 

@@ -32,7 +32,8 @@ Node::Node(NodeConfig config)
     : config_(std::move(config)),
       rpc_server_(loop_, dispatcher_, channelOptions(), config_.host, config_.rpc_port, connectionOptions(config_),
                   net::ListenerOptions{config_.max_unauthenticated, "rpc"}),
-      ops_(loop_, config_.host, config_.ops_port), control_([this] { drain(); }) {
+      ops_(loop_, config_.host, config_.ops_port), control_([this] { drain(); }),
+      peers_(loop_, dispatcher_, channelOptions(), membership_) {
   gen::MembershipWatcher::Service::bindTo(table_);
   control_.bindTo(table_);
   auto& r = metrics::Registry::global();

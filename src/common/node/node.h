@@ -29,6 +29,7 @@
 #include "node/membership.h"
 #include "node/node_config.h"
 #include "node/node_control.h"
+#include "node/peers.h"
 #include "polis/registry.polis.h"
 #include "rpc/rpc_server.h"
 #include "rpc/service.h"
@@ -81,6 +82,8 @@ class Node : private gen::MembershipWatcher::Service {
   const NodeConfig& config() const { return config_; }
   net::HttpServer& ops() { return ops_; }
   Membership& membership() { return membership_; }
+  // Channels to other nodes, for calls by role (game code's calls).
+  Peers& peers() { return peers_; }
   rpc::RpcServer& rpcServer() { return rpc_server_; }
   rpc::ChannelOptions channelOptions() const;
   NodeState state() const { return state_; }
@@ -114,6 +117,7 @@ class Node : private gen::MembershipWatcher::Service {
   Membership membership_;
   LoadSampler load_;
   NodeControlService control_;
+  Peers peers_;
   std::vector<std::unique_ptr<CenterLink>> centers_;
   std::vector<std::function<void(std::function<void()>)>> drain_hooks_;
   std::vector<std::shared_ptr<void>> parts_;  // adopted role objects

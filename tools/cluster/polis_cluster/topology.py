@@ -14,7 +14,7 @@ import yaml
 from .errors import ClusterError
 from .paths import REPO_ROOT
 
-ROLES = ("center", "gateway", "login", "proxy", "lobby", "world", "db", "admin")
+ROLES = ("center", "gateway", "login", "proxy", "lobby", "world", "db", "admin", "micro")
 
 _TOP_KEYS = {"name", "data_dir", "ports", "secret", "heartbeat", "heartbeat_timeout",
              "drain_timeout", "log", "redis", "mariadb", "roles"}

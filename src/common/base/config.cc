@@ -315,6 +315,17 @@ bool ConfigReader::has(std::string_view key) const {
   return below != entries_.end() && below->first.starts_with(std::string(key) + ".");
 }
 
+std::map<std::string, std::string> ConfigReader::section(std::string_view prefix) {
+  std::string below = std::string(prefix) + ".";
+  std::vector<std::string> keys;
+  for (auto it = entries_.lower_bound(below); it != entries_.end() && it->first.starts_with(below); ++it) {
+    keys.push_back(it->first);
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& key : keys) out[key.substr(below.size())] = str(key, "");
+  return out;
+}
+
 void ConfigReader::allowUnknownUnder(std::string prefix) { allowed_prefixes_.push_back(std::move(prefix)); }
 
 bool ConfigReader::isAllowedUnknown(const std::string& key) const {

@@ -85,6 +85,11 @@ class ConfigReader {
 
   // True when the key is set in the file or the environment.
   bool has(std::string_view key) const;
+  // The file's keys under `prefix` ("plugins.chat.config") and their scalar
+  // values as text, each overridable by its own variable like any key —
+  // for free-form sections handed to game code. Keys are relative to the
+  // prefix ("motd", "limits.rate").
+  std::map<std::string, std::string> section(std::string_view prefix);
   // Keys at or below `prefix` are not reported as unknown (free-form sections).
   void allowUnknownUnder(std::string prefix);
 

@@ -31,7 +31,10 @@ constexpr auto kDrainPoll = std::chrono::milliseconds(10);
 PluginInstance::PluginInstance(Node& node, PluginSpec spec, uint64_t version, PluginLimits limits)
     : node_(node), spec_(std::move(spec)), version_(version), limits_(limits) {}
 
-PluginInstance::~PluginInstance() { stopEverything(); }
+PluginInstance::~PluginInstance() {
+  stopEverything();
+  for (void* block : spare_calls_) ::operator delete(block);
+}
 
 Result<void> PluginInstance::start(const std::string& state) {
   auto library = PluginLibrary::open(spec_.path);
@@ -99,8 +102,8 @@ int PluginInstance::addHandler(uint16_t id, const char* name, bool oneway, polis
       in.fail(Error{Errc::kUnavailable, "the plugin is unloading"});
       return;
     }
-    auto* call = new CallState(std::move(in), self);
-    self->link(call);
+    PluginInstance* instance = self.get();
+    CallState* call = instance->newCall(std::move(in), std::move(self));
     std::string_view body = call->in.body();
     fn(user, call, reinterpret_cast<const uint8_t*>(body.data()), body.size());
   });
@@ -109,6 +112,14 @@ int PluginInstance::addHandler(uint16_t id, const char* name, bool oneway, polis
     return 1;
   }
   return 0;
+}
+
+CallState* PluginInstance::newCall(rpc::Incoming&& in, std::shared_ptr<PluginInstance> self) {
+  void* block = spare_calls_.empty() ? ::operator new(sizeof(CallState)) : spare_calls_.back();
+  if (!spare_calls_.empty()) spare_calls_.pop_back();
+  auto* call = new (block) CallState(std::move(in), std::move(self));
+  link(call);
+  return call;
 }
 
 void PluginInstance::link(CallState* call) {
@@ -130,7 +141,8 @@ void PluginInstance::finish(CallState* call) {
     call->linked = false;
   }
   inflight_.fetch_sub(1, std::memory_order_relaxed);
-  delete call;
+  call->~CallState();
+  spare_calls_.push_back(call);
 }
 
 void PluginInstance::replyTo(polis_call* raw, const uint8_t* body, size_t size) {

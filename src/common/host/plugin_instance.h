@@ -110,6 +110,8 @@ class PluginInstance : public polis_host, public std::enable_shared_from_this<Pl
     polis_drain_fn fn;
     void* user;
   };
+  // A call this instance serves; `self` is this instance (the call keeps it).
+  CallState* newCall(rpc::Incoming&& in, std::shared_ptr<PluginInstance> self);
   void link(CallState* call);
   void finish(CallState* call);
   const rpc::MethodInfo& methodInfo(uint16_t id, const char* name, bool oneway);
@@ -138,6 +140,7 @@ class PluginInstance : public polis_host, public std::enable_shared_from_this<Pl
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> inflight_{0};       // calls served and made, commands, posts, drain hooks
+  std::vector<void*> spare_calls_;         // CallState blocks to reuse (one call allocates none)
   CallState* oldest_ = nullptr;            // calls being served, oldest first (for the timeout sweep)
   CallState* newest_ = nullptr;
   uint64_t next_run_ = 0;

@@ -45,6 +45,7 @@ inline Kept& kept() {
   return k;
 }
 inline void releaseAll() {
+  framePool().clear();
   Kept& k = kept();
   k.timers.clear();
   k.owned.clear();

@@ -11,13 +11,15 @@
 #include <optional>
 #include <utility>
 
+#include "polis/plugin/frame_pool.h"
+
 namespace polis {
 
 namespace plugin::detail {
 
 // What Task<T> and Task<void> share: the awaiter to resume at the end, and
 // an exception to rethrow to it.
-struct PromiseBase {
+struct PromiseBase : PooledFrame {
   std::exception_ptr error;
   std::coroutine_handle<> awaiter;
   std::suspend_always initial_suspend() noexcept { return {}; }
@@ -109,7 +111,7 @@ namespace plugin {
 // A coroutine that runs at once and frees its own frame when it ends. The
 // body must catch everything: an exception escaping it ends the process.
 struct Detached {
-  struct promise_type {
+  struct promise_type : detail::PooledFrame {
     Detached get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }

@@ -85,6 +85,10 @@ class ConfigReader {
 
   // True when the key is set in the file or the environment.
   bool has(std::string_view key) const;
+  // The keys strictly below `prefix` set in the file or by a variable (whose
+  // key is its name below the prefix, lower-cased: POLIS_LUA__SETTINGS__MAX
+  // -> lua.settings.max), for free-form sections a node reads whole.
+  std::vector<std::string> keysUnder(std::string_view prefix) const;
   // Keys at or below `prefix` are not reported as unknown (free-form sections).
   void allowUnknownUnder(std::string prefix);
 

@@ -1,0 +1,84 @@
+#include "host/lua/descriptors.h"
+
+#include <google/protobuf/descriptor.pb.h>
+
+#include <fstream>
+
+#include "polis/options.pb.h"
+#include "rpc/handler_table.h"
+
+namespace polis::lua {
+
+namespace gp = google::protobuf;
+
+Result<std::unique_ptr<Descriptors>> Descriptors::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{Errc::kNotFound, "cannot read the descriptor set " + path};
+  gp::FileDescriptorSet set;
+  if (!set.ParseFromIstream(&in)) return Error{Errc::kInvalidArgument, path + " is not a FileDescriptorSet"};
+  std::unique_ptr<Descriptors> d(new Descriptors());
+  // --include_imports writes every file after the files it imports.
+  for (const auto& proto : set.file()) {
+    const gp::FileDescriptor* file = d->pool_.BuildFile(proto);
+    if (!file) return Error{Errc::kInvalidArgument, path + ": cannot build " + proto.name()};
+    if (auto ok = d->index(file); !ok) return Error{ok.error().code, path + ": " + ok.error().message};
+  }
+  return d;
+}
+
+Result<void> Descriptors::index(const gp::FileDescriptor* file) {
+  for (int s = 0; s < file->service_count(); ++s) {
+    const gp::ServiceDescriptor* service = file->service(s);
+    short_names_[service->name()].push_back(service);
+    for (int m = 0; m < service->method_count(); ++m) {
+      const gp::MethodDescriptor* method = service->method(m);
+      uint32_t id = method->options().GetExtension(polis::msg_id);
+      if (id == 0 || id > 0xffff) {
+        return Error{Errc::kInvalidArgument, method->full_name() + " has no valid (polis.msg_id)"};
+      }
+      std::string name = service->name() + "." + method->name();
+      auto entry = std::make_unique<Method>(Method{
+          method, rpc::MethodInfo{static_cast<uint16_t>(id), rpc::internMethodName(name),
+                                  method->options().GetExtension(polis::oneway)}});
+      methods_[method->full_name()] = std::move(entry);
+    }
+  }
+  return {};
+}
+
+Result<const gp::ServiceDescriptor*> Descriptors::service(std::string_view name) const {
+  if (const auto* full = pool_.FindServiceByName(std::string(name))) return full;
+  auto it = short_names_.find(name);
+  if (it == short_names_.end()) return Error{Errc::kNotFound, "no service " + std::string(name) + " in the protos"};
+  if (it->second.size() > 1) {
+    return Error{Errc::kInvalidArgument, "service " + std::string(name) + " is in several packages (" +
+                                             it->second[0]->full_name() + ", " + it->second[1]->full_name() +
+                                             "): give the full name"};
+  }
+  return it->second.front();
+}
+
+const Method* Descriptors::method(std::string_view name) const {
+  auto exact = methods_.find(name);
+  if (exact != methods_.end()) return exact->second.get();
+  auto dot = name.rfind('.');
+  if (dot == std::string_view::npos) return nullptr;
+  auto service = this->service(name.substr(0, dot));
+  if (!service) return nullptr;
+  const auto* method = (*service)->FindMethodByName(std::string(name.substr(dot + 1)));
+  return method ? this->method(method) : nullptr;
+}
+
+const Method* Descriptors::method(const gp::MethodDescriptor* descriptor) const {
+  auto it = methods_.find(descriptor->full_name());
+  return it == methods_.end() ? nullptr : it->second.get();
+}
+
+gp::Message& Descriptors::scratch(const gp::Descriptor* type) {
+  auto& message = scratch_[type];
+  if (!message) message.reset(factory_.GetPrototype(type)->New());
+  message->Clear();
+  return *message;
+}
+
+}  // namespace polis::lua

@@ -1,15 +1,18 @@
-# polis_descriptor_set(<target> OUTPUT <file> PROTOS <file.proto>...)
+# polis_descriptor_set(<target> OUTPUT <file> PROTOS <file.proto>... [ROOT <dir>])
 #
 # One serialized FileDescriptorSet of the given protos (paths relative to
-# proto/) and everything they import (--include_imports, in dependency
+# ROOT, by default proto/) and everything they import (--include_imports, in dependency
 # order), for code that reads messages by reflection at run time: the Lua
 # host turns messages into tables with it. <target> builds <file> (ALL).
 function(polis_descriptor_set target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "OUTPUT" "PROTOS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "OUTPUT;ROOT" "PROTOS")
   if(NOT arg_OUTPUT OR NOT arg_PROTOS)
     message(FATAL_ERROR "polis_descriptor_set(${target}): OUTPUT and PROTOS are required")
   endif()
   set(proto_root ${PROJECT_SOURCE_DIR}/proto)
+  if(arg_ROOT)
+    set(proto_root ${arg_ROOT})
+  endif()
   set(inputs)
   foreach(proto IN LISTS arg_PROTOS)
     list(APPEND inputs ${proto_root}/${proto})

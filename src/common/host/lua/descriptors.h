@@ -40,6 +40,7 @@ class Descriptors {
   const Method* method(std::string_view name) const;
   const Method* method(const google::protobuf::MethodDescriptor* descriptor) const;
 
+  const google::protobuf::DescriptorPool& pool() const { return pool_; }
   // One reusable message of the type, cleared (the loop is single-threaded).
   google::protobuf::Message& scratch(const google::protobuf::Descriptor* type);
 

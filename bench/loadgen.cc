@@ -368,9 +368,10 @@ void LoadGen::report() const {
   double rate = static_cast<double>(histogram_.count()) / seconds;
   std::printf(
       "{\"server\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"payload\":%d,\"msgs_per_sec\":%.0f,"
-      "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"count\":%llu,\"seconds\":%.3f}\n",
+      "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"count\":%llu,\"seconds\":%.3f}\n",
       config_.server.c_str(), config_.mode.c_str(), config_.conns, config_.depth, config_.payload, rate,
       histogram_.quantile(0.50) / 1e3, histogram_.quantile(0.99) / 1e3, histogram_.quantile(0.999) / 1e3,
+      histogram_.quantile(1.0) / 1e3,
       static_cast<unsigned long long>(histogram_.count()), seconds);
 }
 

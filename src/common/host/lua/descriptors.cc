@@ -11,6 +11,26 @@ namespace polis::lua {
 
 namespace gp = google::protobuf;
 
+namespace {
+
+void dropJsonNames(gp::DescriptorProto& d) {
+  for (auto& f : *d.mutable_field()) f.clear_json_name();
+  for (auto& nested : *d.mutable_nested_type()) dropJsonNames(nested);
+}
+
+// The same fields, numbers, types and nested types (json names aside: a
+// descriptor set records them, generated code does not).
+bool sameShape(const gp::Descriptor* a, const gp::Descriptor* b) {
+  gp::DescriptorProto pa, pb;
+  a->CopyTo(&pa);
+  b->CopyTo(&pb);
+  dropJsonNames(pa);
+  dropJsonNames(pb);
+  return pa.SerializeAsString() == pb.SerializeAsString();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Descriptors>> Descriptors::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{Errc::kNotFound, "cannot read the descriptor set " + path};
@@ -74,9 +94,19 @@ const Method* Descriptors::method(const gp::MethodDescriptor* descriptor) const 
   return it == methods_.end() ? nullptr : it->second.get();
 }
 
+// A type compiled into this binary parses and serializes with its generated
+// code (several times faster than a DynamicMessage); reflection reads it the
+// same way. Only when the binary's type is the very one in the set.
 gp::Message& Descriptors::scratch(const gp::Descriptor* type) {
   auto& message = scratch_[type];
-  if (!message) message.reset(factory_.GetPrototype(type)->New());
+  if (!message) {
+    const gp::Descriptor* compiled = gp::DescriptorPool::generated_pool()->FindMessageTypeByName(type->full_name());
+    if (compiled && sameShape(compiled, type)) {
+      message.reset(gp::MessageFactory::generated_factory()->GetPrototype(compiled)->New());
+    } else {
+      message.reset(factory_.GetPrototype(type)->New());
+    }
+  }
   message->Clear();
   return *message;
 }

@@ -86,7 +86,13 @@ Runner::~Runner() = default;
 Invocation* Runner::invocationOf(lua_State* thread) { return *static_cast<Invocation**>(lua_getextraspace(thread)); }
 
 Invocation* Runner::begin(RunKind kind, FunctionRef fn) {
-  auto owned = std::make_unique<Invocation>();
+  std::unique_ptr<Invocation> owned;
+  if (spare_.empty()) {
+    owned = std::make_unique<Invocation>();
+  } else {
+    owned = std::move(spare_.back());
+    spare_.pop_back();
+  }
   Invocation& inv = *owned;
   inv.id = next_id_++;
   inv.kind = kind;
@@ -171,7 +177,7 @@ void Runner::finish(Invocation& inv, int status, int nresults) {
     after = std::move(inv.done);
   }
   if (inv.thread) releaseThread(inv, status == LUA_OK);
-  live_.erase(inv.id);
+  recycle(std::move(live_.extract(inv.id).mapped()));
   // Last: what runs now may start other runs.
   if (after) after();
 }
@@ -252,6 +258,25 @@ Error Runner::failure(Invocation& inv, int status) {
   // learns that the handler broke, as with a C++ handler.
   if (inv.kind == RunKind::kCommand) return Error{Errc::kInternal, what + " failed: " + errorText(inv.thread, status)};
   return Error{Errc::kInternal, what + " failed on the serving node (a Lua error; see its log)"};
+}
+
+// Invocations are reused: a call costs no allocation for its record.
+void Runner::recycle(std::unique_ptr<Invocation> inv) {
+  inv->incoming.reset();  // before anything else: it may still owe a reply
+  if (spare_.size() >= kMaxIdleThreads) return;
+  inv->label.clear();
+  inv->serving = nullptr;
+  inv->request = nullptr;
+  inv->args.values_.clear();
+  inv->deliver = nullptr;
+  inv->done = nullptr;
+  inv->calling = nullptr;
+  inv->waiting = false;
+  inv->stray_yield = false;
+  inv->reply.reset();
+  inv->call_error = Error{};
+  inv->scratch.clear();
+  spare_.push_back(std::move(inv));
 }
 
 bool Runner::acquireThread(Invocation& inv) {

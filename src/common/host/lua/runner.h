@@ -100,6 +100,7 @@ class Runner {
   Result<std::string> commandOutput(Invocation& inv, int status, int nresults);
   Error failure(Invocation& inv, int status);
   std::string describe(const Invocation& inv) const;
+  void recycle(std::unique_ptr<Invocation> inv);
   bool acquireThread(Invocation& inv);
   void releaseThread(Invocation& inv, bool reusable);
   void onReply(uint64_t id, uint64_t seq, Result<std::string> reply);
@@ -114,6 +115,7 @@ class Runner {
   uint64_t next_seq_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Invocation>> live_;
   std::vector<std::pair<lua_State*, int>> idle_;  // finished coroutines and their registry refs
+  std::vector<std::unique_ptr<Invocation>> spare_;  // finished invocations, for reuse
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,10 +1,18 @@
 # polis_proto_library(<target> PROTOS <file.proto>...)
 #
 # Compiles protos (paths relative to proto/) under ${CMAKE_BINARY_DIR}/gen
-# into two static libraries, both with that directory as PUBLIC include:
-#   <target>_messages  the protobuf messages (X.pb.h); needs only libprotobuf
-#   <target>           the Polis services and stubs (X.polis.h); links the
-#                      messages and polis_rpc
+# into two libraries, both with that directory as PUBLIC include:
+#   <target>_messages  the protobuf messages (X.pb.h); needs only libprotobuf.
+#                      A SHARED library that is never unloaded (-z nodelete):
+#                      plugins use these message classes instead of compiling
+#                      their own, because protobuf's descriptor pool cannot
+#                      unregister a file — a plugin that carried message code
+#                      would leave dangling descriptors at unload and register
+#                      the same file twice at reload (docs/plugins.md).
+#   <target>           the Polis services and stubs (X.polis.h), static;
+#                      links the messages and polis_rpc
+#   and, per proto, X.polis_plugin.h: the same services and stubs for
+#   plugins, header-only over the plugin SDK (src/common/host/sdk).
 # Two, because the rpc layer itself needs messages (polis_proto_messages:
 # handshake, RpcError) while services sit above it; one library would be a
 # link cycle.
@@ -33,7 +41,7 @@ function(polis_proto_library target)
     string(REGEX REPLACE "\\.proto$" "" stem ${proto})
     list(APPEND inputs ${proto_root}/${proto})
     list(APPEND messages ${out_dir}/${stem}.pb.h ${out_dir}/${stem}.pb.cc)
-    list(APPEND services ${out_dir}/${stem}.polis.h ${out_dir}/${stem}.polis.cc)
+    list(APPEND services ${out_dir}/${stem}.polis.h ${out_dir}/${stem}.polis.cc ${out_dir}/${stem}.polis_plugin.h)
   endforeach()
 
   add_custom_command(
@@ -53,10 +61,11 @@ function(polis_proto_library target)
   # it (Makefile generators would, in parallel), so a target owns it.
   add_custom_target(${target}_generate DEPENDS ${messages} ${services})
 
-  add_library(${target}_messages STATIC ${messages})
+  add_library(${target}_messages SHARED ${messages})
   add_dependencies(${target}_messages ${target}_generate)
   target_include_directories(${target}_messages PUBLIC ${out_dir})
   target_link_libraries(${target}_messages PUBLIC protobuf::libprotobuf)
+  target_link_options(${target}_messages PRIVATE -Wl,-z,nodelete)
 
   add_library(${target} STATIC ${services})
   add_dependencies(${target} ${target}_generate)

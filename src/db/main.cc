@@ -11,7 +11,7 @@
 #include "db/players_service.h"
 #include "db/replica_reads.h"
 #include "db/startup.h"
-#include "node/node_main.h"
+#include "host/game_code.h"
 
 int main(int argc, char** argv) {
   using namespace polis;
@@ -45,5 +45,5 @@ int main(int argc, char** argv) {
     write_behind.start();
     return {};
   };
-  return runNode(spec, argc, argv);
+  return runNode(host::withGameCode(spec), argc, argv);
 }

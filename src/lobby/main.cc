@@ -1,11 +1,11 @@
 // polis-lobby: players outside a match: profiles, rooms, matchmaking, teams, chat, leaderboards.
 // So far a bare node (registers, heartbeats, serves its ops port, drains on
 // SIGTERM); its own features arrive with later issues.
-#include "node/node_main.h"
+#include "host/game_code.h"
 
 int main(int argc, char** argv) {
   polis::RoleSpec spec;
   spec.role = "lobby";
   spec.summary = "players outside a match: profiles, rooms, matchmaking, teams, chat, leaderboards (so far: a bare node; its features are not built yet)";
-  return polis::runNode(spec, argc, argv);
+  return polis::runNode(polis::host::withGameCode(spec), argc, argv);
 }

@@ -1,13 +1,11 @@
-// polis-micro: a bare node that hosts whatever game code its config lists
-// (chat, mail, recharge …): the Lua scripts of lua.scripts (docs/lua.md).
-// The plugin host arrives with the extensibility issue.
-#include "host/lua/lua_host.h"
-#include "node/node_main.h"
+// polis-micro: a node whose only job is hosting the game code its config
+// lists — the "micro servers" of a game (chat, mail, recharge …): native
+// plugins (plugins.*, docs/plugins.md) and, with the Lua host, scripts.
+#include "host/game_code.h"
 
 int main(int argc, char** argv) {
   polis::RoleSpec spec;
   spec.role = "micro";
-  spec.summary = "hosts the Lua scripts its config lists (lua.scripts)";
-  polis::lua::attachLua(spec);
-  return polis::runNode(spec, argc, argv);
+  spec.summary = "hosts the plugins and Lua scripts its config lists (plugins.*, lua.scripts)";
+  return polis::runNode(polis::host::withGameCode(spec), argc, argv);
 }

@@ -74,7 +74,8 @@ class CodegenTest(unittest.TestCase):
         r = run_plugin("good.proto", "good_types.proto", out_dir=self.out)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(sorted(p.name for p in self.out.iterdir()), [
-            "good.polis.cc", "good.polis.h", "good_types.polis.cc", "good_types.polis.h"])
+            "good.polis.cc", "good.polis.h", "good.polis_plugin.h",
+            "good_types.polis.cc", "good_types.polis.h", "good_types.polis_plugin.h"])
         header = (self.out / "good.polis.h").read_text()
         for fragment in [
             'static constexpr ::polis::rpc::MethodInfo kCreate{2101, "Rooms.Create", false};',
@@ -94,6 +95,21 @@ class CodegenTest(unittest.TestCase):
         self.assertIn("::polis::rpc::bindOneway(table, kChat, this, &Service::Chat);", source)
         self.assertIn("::polis::rpc::sendNotify(channel_, kChat, req, options)", source)
         self.assertNotIn("struct", (self.out / "good_types.polis.h").read_text())
+        # The same service for plugins: the same names, over the plugin SDK only.
+        plugin = (self.out / "good.polis_plugin.h").read_text()
+        for fragment in [
+            "#include <polis/plugin.h>", "namespace game::rooms::gen {",
+            'static constexpr ::polis::plugin::MethodInfo kCreate{2101, "Rooms.Create", false};',
+            'static constexpr ::polis::plugin::MethodInfo kChat{2110, "Rooms.Chat", true};',
+            "class Service : public ::polis::plugin::Service {",
+            "Create(::polis::Call& call, const ::game::rooms::CreateRoomReq& req) = 0;",
+            "r.unary(kCreate, this, &Service::Create);", "r.oneway(kChat, this, &Service::Chat);",
+            "return ::polis::plugin::callRole<::game::rooms::RoomInfo>(role_, kCreate, req, o);",
+            "return ::polis::plugin::notifyRole(role_, kChat, req, o);",
+        ]:
+            self.assertIn(fragment, plugin)
+        self.assertNotIn("rpc::", plugin, "a plugin header must not reach into the runtime")
+        self.assertNotIn("struct", (self.out / "good_types.polis_plugin.h").read_text())
 
     def test_runtime_protos(self):
         protos = ["polis/options.proto", "polis/common.proto", "polis/rpc.proto",

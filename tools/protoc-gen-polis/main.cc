@@ -5,10 +5,12 @@
 #include <google/protobuf/compiler/plugin.h>
 
 #include "cpp_generator.h"
+#include "plugin_generator.h"
 #include "polis_generator.h"
 
 int main(int argc, char* argv[]) {
   polis::protoc::PolisGenerator generator;
   generator.addBackend(std::make_unique<polis::protoc::CppBackend>());
+  generator.addBackend(std::make_unique<polis::protoc::PluginBackend>());
   return google::protobuf::compiler::PluginMain(argc, argv, &generator);
 }

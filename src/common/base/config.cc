@@ -315,27 +315,15 @@ bool ConfigReader::has(std::string_view key) const {
   return below != entries_.end() && below->first.starts_with(std::string(key) + ".");
 }
 
-std::vector<std::string> ConfigReader::keysUnder(std::string_view prefix) const {
-  std::set<std::string> keys;
+std::map<std::string, std::string> ConfigReader::section(std::string_view prefix) {
   std::string below = std::string(prefix) + ".";
+  std::vector<std::string> keys;
   for (auto it = entries_.lower_bound(below); it != entries_.end() && it->first.starts_with(below); ++it) {
-    keys.insert(it->first);
+    keys.push_back(it->first);
   }
-  std::string var_below = envName(prefix) + "__";
-  for (const auto& [name, value] : env_.all()) {
-    if (!name.starts_with(var_below) || name.size() == var_below.size()) continue;
-    std::string key = below;
-    for (size_t i = var_below.size(); i < name.size(); ++i) {
-      if (name.compare(i, 2, "__") == 0) {
-        key += '.';
-        ++i;
-      } else {
-        key += static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
-      }
-    }
-    keys.insert(key);
-  }
-  return {keys.begin(), keys.end()};
+  std::map<std::string, std::string> out;
+  for (const auto& key : keys) out[key.substr(below.size())] = str(key, "");
+  return out;
 }
 
 void ConfigReader::allowUnknownUnder(std::string prefix) { allowed_prefixes_.push_back(std::move(prefix)); }

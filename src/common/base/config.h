@@ -85,10 +85,11 @@ class ConfigReader {
 
   // True when the key is set in the file or the environment.
   bool has(std::string_view key) const;
-  // The keys strictly below `prefix` set in the file or by a variable (whose
-  // key is its name below the prefix, lower-cased: POLIS_LUA__SETTINGS__MAX
-  // -> lua.settings.max), for free-form sections a node reads whole.
-  std::vector<std::string> keysUnder(std::string_view prefix) const;
+  // The file's keys under `prefix` ("plugins.chat.config") and their scalar
+  // values as text, each overridable by its own variable like any key —
+  // for free-form sections handed to game code. Keys are relative to the
+  // prefix ("motd", "limits.rate").
+  std::map<std::string, std::string> section(std::string_view prefix);
   // Keys at or below `prefix` are not reported as unknown (free-form sections).
   void allowUnknownUnder(std::string prefix);
 

@@ -1,7 +1,5 @@
 #include "node/peers.h"
 
-#include <vector>
-
 #include "base/completion.h"
 #include "base/sleep.h"
 
@@ -26,20 +24,29 @@ void Peers::forgetDeparted() {
   });
 }
 
+std::vector<NodeInfo> Peers::readyNodes(std::string_view role) const {
+  std::vector<NodeInfo> ready;
+  for (auto& n : membership_.nodes(role)) {
+    if (n.state() == NODE_READY && n.name() != options_.local_name) ready.push_back(std::move(n));
+  }
+  return ready;
+}
+
+std::shared_ptr<rpc::Channel> Peers::readyChannel(std::string_view role) {
+  auto ready = readyNodes(role);
+  size_t& next = next_[std::string(role)];
+  for (size_t tried = 0; tried < ready.size(); ++tried) {
+    if (auto ch = clientFor(ready[next++ % ready.size()]).channel()) return ch;
+  }
+  return nullptr;
+}
+
 Task<Result<std::shared_ptr<rpc::Channel>>> Peers::channelTo(std::string role, std::chrono::milliseconds wait) {
   auto until = std::chrono::steady_clock::now() + wait;
   forgetDeparted();
   while (true) {
-    std::vector<NodeInfo> ready;
-    for (auto& n : membership_.nodes(role)) {
-      if (n.state() == NODE_READY && n.name() != options_.local_name) ready.push_back(std::move(n));
-    }
-    if (ready.empty()) co_return Error{Errc::kUnavailable, "no ready node of role " + role};
-    size_t& next = next_[role];
-    for (size_t tried = 0; tried < ready.size(); ++tried) {
-      auto ch = clientFor(ready[next++ % ready.size()]).channel();
-      if (ch) co_return ch;
-    }
+    if (readyNodes(role).empty()) co_return Error{Errc::kUnavailable, "no ready node of role " + role};
+    if (auto ch = readyChannel(role)) co_return ch;
     if (std::chrono::steady_clock::now() >= until) {
       co_return Error{Errc::kUnavailable, "no connection to a node of role " + role + " yet"};
     }

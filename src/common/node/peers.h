@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/task.h"
 #include "node/membership.h"
@@ -27,12 +28,17 @@ class Peers {
   // to connect; unavailable when the cluster has no ready node of the role.
   Task<Result<std::shared_ptr<rpc::Channel>>> channelTo(std::string role, std::chrono::milliseconds wait);
 
+  // An open channel to a ready node of `role` now, or null (none ready, or
+  // not connected yet: the connection is started for next time).
+  std::shared_ptr<rpc::Channel> readyChannel(std::string_view role);
+
   // Calls method `info` of a node of `role` with a body serialized already;
   // the reply's bytes, or the error. `info` must outlive the call.
   Task<Result<std::string>> callBytes(std::string role, const rpc::MethodInfo& info, std::string body,
                                       rpc::CallOptions options);
 
  private:
+  std::vector<NodeInfo> readyNodes(std::string_view role) const;
   rpc::RpcClient& clientFor(const NodeInfo& node);
   void forgetDeparted();
 

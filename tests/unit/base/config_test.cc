@@ -162,14 +162,6 @@ TEST(Config, UnknownKeysAreReportedUnlessAllowed) {
   EXPECT_EQ(problems(config), "unknown key node.prot (in config.yaml:3) — check the spelling");
 }
 
-TEST(Config, KeysUnderASectionComeFromTheFileAndTheEnvironment) {
-  auto config = load("lua:\n  settings:\n    max: 5\n    deep:\n      x: 1\n  scripts: s\n",
-                     {{"POLIS_LUA__SETTINGS__GREETING", "hi"}, {"POLIS_LUA__SETTINGS__MAX", "7"}});
-  EXPECT_EQ(config.keysUnder("lua.settings"),
-            (std::vector<std::string>{"lua.settings.deep.x", "lua.settings.greeting", "lua.settings.max"}));
-  EXPECT_EQ(config.str("lua.settings.max", ""), "7") << "the environment still wins";
-}
-
 TEST(Config, ReadingASectionAsAValueIsReported) {
   auto config = load("node:\n  port: 1\n");
   EXPECT_EQ(config.str("node", "d"), "d");

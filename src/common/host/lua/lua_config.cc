@@ -16,8 +16,7 @@ LuaConfig readLuaConfig(ConfigReader& reader) {
                                  std::chrono::hours(1));
   c.watch = reader.boolean("lua.watch", false);
   c.descriptor_set = reader.str("lua.descriptor_set", POLIS_DESCRIPTOR_SET);
-  const std::string prefix = "lua.settings.";
-  for (const auto& key : reader.keysUnder("lua.settings")) c.settings[key.substr(prefix.size())] = reader.str(key, "");
+  c.settings = reader.section("lua.settings");
   return c;
 }
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -52,7 +53,7 @@ class Descriptors {
   google::protobuf::DynamicMessageFactory factory_{&pool_};
   std::map<std::string, std::unique_ptr<Method>, std::less<>> methods_;  // by "pkg.Service.Method"
   std::map<std::string, std::vector<const google::protobuf::ServiceDescriptor*>, std::less<>> short_names_;
-  std::map<const google::protobuf::Descriptor*, std::unique_ptr<google::protobuf::Message>> scratch_;
+  std::unordered_map<const google::protobuf::Descriptor*, std::unique_ptr<google::protobuf::Message>> scratch_;
 };
 
 }  // namespace polis::lua

@@ -30,6 +30,9 @@ LuaVm::LuaVm(Limits limits) : limits_(limits) {
     std::abort();
   }
   lua_atpanic(state(), onPanic);
+  // Most of what a handler allocates (request and reply tables) dies with
+  // the call: the generational collector's young collections suit that.
+  lua_gc(state(), LUA_GCGEN, 0, 0);
   // Threads created later inherit the hook of the thread that creates them.
   armHook(state());
 }

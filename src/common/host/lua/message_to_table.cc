@@ -26,8 +26,8 @@ void pushEnum(lua_State* L, const FD* f, int number) {
   }
 }
 
-void pushSingular(lua_State* L, const gp::Message& m, const FD* f, std::string* scratch) {
-  const gp::Reflection* r = m.GetReflection();
+// `r` is m's reflection, looked up once per message (each lookup costs).
+void pushSingular(lua_State* L, const gp::Message& m, const gp::Reflection* r, const FD* f, std::string* scratch) {
   switch (f->cpp_type()) {
     case FD::CPPTYPE_INT32: lua_pushinteger(L, r->GetInt32(m, f)); return;
     case FD::CPPTYPE_UINT32: lua_pushinteger(L, r->GetUInt32(m, f)); return;
@@ -42,8 +42,8 @@ void pushSingular(lua_State* L, const gp::Message& m, const FD* f, std::string* 
   }
 }
 
-void pushElement(lua_State* L, const gp::Message& m, const FD* f, int i, std::string* scratch) {
-  const gp::Reflection* r = m.GetReflection();
+void pushElement(lua_State* L, const gp::Message& m, const gp::Reflection* r, const FD* f, int i,
+                 std::string* scratch) {
   switch (f->cpp_type()) {
     case FD::CPPTYPE_INT32: lua_pushinteger(L, r->GetRepeatedInt32(m, f, i)); return;
     case FD::CPPTYPE_UINT32: lua_pushinteger(L, r->GetRepeatedUInt32(m, f, i)); return;
@@ -59,16 +59,16 @@ void pushElement(lua_State* L, const gp::Message& m, const FD* f, int i, std::st
 }
 
 // A map field reads as its entries (reflection's repeated view of a map).
-void pushMap(lua_State* L, const gp::Message& m, const FD* f, std::string* scratch) {
-  const gp::Reflection* r = m.GetReflection();
+void pushMap(lua_State* L, const gp::Message& m, const gp::Reflection* r, const FD* f, std::string* scratch) {
   int n = r->FieldSize(m, f);
   lua_createtable(L, 0, n);
   const FD* key = f->message_type()->map_key();
   const FD* value = f->message_type()->map_value();
   for (int i = 0; i < n; ++i) {
     const gp::Message& entry = r->GetRepeatedMessage(m, f, i);
-    pushSingular(L, entry, key, scratch);
-    pushSingular(L, entry, value, scratch);
+    const gp::Reflection* entry_r = entry.GetReflection();
+    pushSingular(L, entry, entry_r, key, scratch);
+    pushSingular(L, entry, entry_r, value, scratch);
     lua_rawset(L, -3);
   }
 }
@@ -83,18 +83,18 @@ void pushMessage(lua_State* L, const gp::Message& message, std::string* scratch)
   for (int i = 0; i < type->field_count(); ++i) {
     const FD* f = type->field(i);
     if (f->is_map()) {
-      pushMap(L, message, f, scratch);
+      pushMap(L, message, r, f, scratch);
     } else if (f->is_repeated()) {
       int n = r->FieldSize(message, f);
       lua_createtable(L, n, 0);
       for (int k = 0; k < n; ++k) {
-        pushElement(L, message, f, k, scratch);
+        pushElement(L, message, r, f, k, scratch);
         lua_rawseti(L, -2, k + 1);
       }
     } else if (f->has_presence() && !r->HasField(message, f)) {
       continue;  // an absent message, oneof member or optional field reads as nil
     } else {
-      pushSingular(L, message, f, scratch);
+      pushSingular(L, message, r, f, scratch);
     }
     lua_setfield(L, -2, f->name().c_str());
   }

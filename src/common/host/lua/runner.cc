@@ -20,9 +20,12 @@ void setInvocation(lua_State* thread, Invocation* inv) {
 // fails the run instead of the process). Holds no C++ objects of its own.
 int pushArgs(lua_State* T, Invocation& inv) {
   if (inv.kind == RunKind::kRpc) {
-    lua_createtable(T, 0, 2);
-    lua_pushlstring(T, inv.serving->info.name.data(), inv.serving->info.name.size());
-    lua_setfield(T, -2, "method");
+    lua_rawgeti(T, LUA_REGISTRYINDEX, inv.thread_slot.call_ref);  // the coroutine's own, reused
+    if (inv.thread_slot.call_method != inv.serving) {
+      lua_pushlstring(T, inv.serving->info.name.data(), inv.serving->info.name.size());
+      lua_setfield(T, -2, "method");
+      inv.thread_slot.call_method = inv.serving;
+    }
     lua_pushinteger(T, static_cast<lua_Integer>(inv.incoming->routeKey()));
     lua_setfield(T, -2, "route_key");
     pushMessage(T, *inv.request, &inv.scratch);
@@ -57,9 +60,15 @@ int entry(lua_State* T) {
 }
 
 int newThread(lua_State* L) {
-  auto* out = static_cast<std::pair<lua_State*, int>*>(lua_touserdata(L, 1));
-  out->first = lua_newthread(L);
-  out->second = luaL_ref(L, LUA_REGISTRYINDEX);
+  auto* out = static_cast<ThreadSlot*>(lua_touserdata(L, 1));
+  out->thread = lua_newthread(L);
+  out->thread_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, 0, 2);
+  lua_pushliteral(L, "");
+  lua_setfield(L, -2, "method");
+  lua_pushinteger(L, 0);
+  lua_setfield(L, -2, "route_key");
+  out->call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 
@@ -85,19 +94,22 @@ Runner::~Runner() = default;
 
 Invocation* Runner::invocationOf(lua_State* thread) { return *static_cast<Invocation**>(lua_getextraspace(thread)); }
 
+// Invocations live in slots that are reused: a call allocates nothing for
+// its record. An id is the slot's index with a generation above it, so a
+// reply for a finished run finds a different id in the slot.
 Invocation* Runner::begin(RunKind kind, FunctionRef fn) {
-  std::unique_ptr<Invocation> owned;
-  if (spare_.empty()) {
-    owned = std::make_unique<Invocation>();
+  uint32_t index;
+  if (free_.empty()) {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(std::make_unique<Invocation>());
   } else {
-    owned = std::move(spare_.back());
-    spare_.pop_back();
+    index = free_.back();
+    free_.pop_back();
   }
-  Invocation& inv = *owned;
-  inv.id = next_id_++;
+  Invocation& inv = *slots_[index];
+  inv.id = (next_generation_++ << 32) | index;
   inv.kind = kind;
   inv.budget = vm_.freshBudget();
-  live_.emplace(inv.id, std::move(owned));
   if (!acquireThread(inv)) return &inv;
   lua_State* T = inv.thread;
   lua_pushcfunction(T, entry);
@@ -177,7 +189,7 @@ void Runner::finish(Invocation& inv, int status, int nresults) {
     after = std::move(inv.done);
   }
   if (inv.thread) releaseThread(inv, status == LUA_OK);
-  recycle(std::move(live_.extract(inv.id).mapped()));
+  recycle(inv);
   // Last: what runs now may start other runs.
   if (after) after();
 }
@@ -260,27 +272,32 @@ Error Runner::failure(Invocation& inv, int status) {
   return Error{Errc::kInternal, what + " failed on the serving node (a Lua error; see its log)"};
 }
 
-// Invocations are reused: a call costs no allocation for its record.
-void Runner::recycle(std::unique_ptr<Invocation> inv) {
-  inv->incoming.reset();  // before anything else: it may still owe a reply
-  if (spare_.size() >= kMaxIdleThreads) return;
-  inv->label.clear();
-  inv->serving = nullptr;
-  inv->request = nullptr;
-  inv->args.values_.clear();
-  inv->deliver = nullptr;
-  inv->done = nullptr;
-  inv->calling = nullptr;
-  inv->waiting = false;
-  inv->stray_yield = false;
-  inv->reply.reset();
-  inv->call_error = Error{};
-  inv->scratch.clear();
-  spare_.push_back(std::move(inv));
+void Runner::recycle(Invocation& inv) {
+  inv.incoming.reset();  // before anything else: it may still owe a reply
+  inv.label.clear();
+  inv.serving = nullptr;
+  inv.request = nullptr;
+  inv.args.values_.clear();
+  inv.deliver = nullptr;
+  inv.done = nullptr;
+  inv.calling = nullptr;
+  inv.waiting = false;
+  inv.stray_yield = false;
+  inv.reply.reset();
+  inv.call_error = Error{};
+  inv.scratch.clear();
+  free_.push_back(static_cast<uint32_t>(inv.id & 0xffffffffu));
+  inv.id = 0;
+}
+
+Invocation* Runner::find(uint64_t id) {
+  auto index = static_cast<size_t>(id & 0xffffffffu);
+  if (index >= slots_.size() || slots_[index]->id != id) return nullptr;
+  return slots_[index].get();
 }
 
 bool Runner::acquireThread(Invocation& inv) {
-  std::pair<lua_State*, int> slot{nullptr, 0};
+  ThreadSlot slot;
   if (!idle_.empty()) {
     slot = idle_.back();
     idle_.pop_back();
@@ -288,10 +305,11 @@ bool Runner::acquireThread(Invocation& inv) {
     lua_pop(vm_.state(), 1);
     return false;
   }
-  inv.thread = slot.first;
-  inv.thread_ref = slot.second;
+  inv.thread = slot.thread;
+  inv.thread_slot = slot;
+  // Its hook needs no rearming: a run whose budget was spent ended in an
+  // error, and its coroutine was dropped (LuaVm::onCount rearms the rest).
   setInvocation(inv.thread, &inv);
-  vm_.armHook(inv.thread);
   return true;
 }
 
@@ -299,9 +317,10 @@ void Runner::releaseThread(Invocation& inv, bool reusable) {
   setInvocation(inv.thread, nullptr);
   if (reusable && idle_.size() < kMaxIdleThreads) {
     lua_settop(inv.thread, 0);
-    idle_.emplace_back(inv.thread, inv.thread_ref);
+    idle_.push_back(inv.thread_slot);
   } else {
-    luaL_unref(vm_.state(), LUA_REGISTRYINDEX, inv.thread_ref);  // a dead coroutine: collected
+    luaL_unref(vm_.state(), LUA_REGISTRYINDEX, inv.thread_slot.thread_ref);  // a dead coroutine: collected
+    luaL_unref(vm_.state(), LUA_REGISTRYINDEX, inv.thread_slot.call_ref);
   }
   inv.thread = nullptr;
 }
@@ -341,9 +360,9 @@ Detached Runner::callPeer(std::weak_ptr<bool> alive, Runner* self, uint64_t id, 
 }
 
 void Runner::onReply(uint64_t id, uint64_t seq, Result<std::string> reply) {
-  auto it = live_.find(id);
-  if (it == live_.end() || it->second->call_seq != seq || it->second->reply) return;
-  Invocation& inv = *it->second;
+  Invocation* found = find(id);
+  if (!found || found->call_seq != seq || found->reply) return;
+  Invocation& inv = *found;
   inv.reply.emplace(std::move(reply));
   if (!inv.waiting) return;  // rpc.call has not yielded yet: it takes the reply itself
   inv.waiting = false;

@@ -39,11 +39,20 @@ struct FunctionRef {
 
 enum class RunKind { kRpc, kCommand, kTask };
 
-struct Invocation {
-  uint64_t id = 0;
-  RunKind kind = RunKind::kTask;
+// A coroutine of the pool: anchored in the registry, with the `call` table
+// its handlers receive (reused from call to call, like the coroutine).
+struct ThreadSlot {
   lua_State* thread = nullptr;
   int thread_ref = 0;
+  int call_ref = 0;
+  const Method* call_method = nullptr;  // what call.method holds now
+};
+
+struct Invocation {
+  uint64_t id = 0;  // 0 while the slot is free
+  RunKind kind = RunKind::kTask;
+  lua_State* thread = nullptr;
+  ThreadSlot thread_slot;
   Budget budget;
   std::string label;  // for logs: a timer's or command's name (an rpc uses its method's)
 
@@ -83,7 +92,7 @@ class Runner {
   Task<Result<std::string>> command(FunctionRef fn, std::string name, CommandArgs args);
   // Runs a timer or drain hook; `done` runs when it ends, however it ends.
   void run(FunctionRef fn, std::string label, std::function<void()> done);
-  size_t running() const { return live_.size(); }
+  size_t running() const { return slots_.size() - free_.size(); }
 
   // rpc.call's C++ half (api_rpc.cc). Encodes the table at `request` of L
   // and starts the call; false with inv.call_error set when it cannot.
@@ -100,7 +109,8 @@ class Runner {
   Result<std::string> commandOutput(Invocation& inv, int status, int nresults);
   Error failure(Invocation& inv, int status);
   std::string describe(const Invocation& inv) const;
-  void recycle(std::unique_ptr<Invocation> inv);
+  void recycle(Invocation& inv);
+  Invocation* find(uint64_t id);
   bool acquireThread(Invocation& inv);
   void releaseThread(Invocation& inv, bool reusable);
   void onReply(uint64_t id, uint64_t seq, Result<std::string> reply);
@@ -111,11 +121,11 @@ class Runner {
   Descriptors& descriptors_;
   CallPeer call_peer_;
   std::chrono::milliseconds call_timeout_;
-  uint64_t next_id_ = 1;
+  uint64_t next_generation_ = 1;
   uint64_t next_seq_ = 1;
-  std::unordered_map<uint64_t, std::unique_ptr<Invocation>> live_;
-  std::vector<std::pair<lua_State*, int>> idle_;  // finished coroutines and their registry refs
-  std::vector<std::unique_ptr<Invocation>> spare_;  // finished invocations, for reuse
+  std::vector<std::unique_ptr<Invocation>> slots_;  // by the low 32 bits of an id
+  std::vector<uint32_t> free_;                      // slots not running now
+  std::vector<ThreadSlot> idle_;                    // finished coroutines
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

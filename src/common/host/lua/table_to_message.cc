@@ -8,6 +8,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "base/utf8.h"
 #include "host/lua/proto_codec.h"
@@ -19,6 +22,24 @@ namespace gp = google::protobuf;
 using FD = gp::FieldDescriptor;
 
 constexpr int kMaxDepth = 64;
+
+// Field by name without building a std::string per key: per message type,
+// its fields' names (the loop thread's own cache; descriptors live as long
+// as the process's pools).
+const FD* fieldNamed(const gp::Descriptor* type, std::string_view name) {
+  using Fields = std::vector<std::pair<std::string_view, const FD*>>;
+  thread_local std::unordered_map<const gp::Descriptor*, Fields> cache;
+  thread_local std::pair<const gp::Descriptor*, Fields*> last{nullptr, nullptr};
+  if (last.first != type) last = {type, &cache[type]};
+  Fields& fields = *last.second;
+  if (fields.empty()) {
+    for (int i = 0; i < type->field_count(); ++i) fields.emplace_back(type->field(i)->name(), type->field(i));
+  }
+  for (const auto& [field_name, field] : fields) {
+    if (field_name == name) return field;
+  }
+  return nullptr;
+}
 
 std::string typeOf(lua_State* L, int index) {
   if (lua_type(L, index) == LUA_TNUMBER) return lua_isinteger(L, index) ? "integer" : "number";
@@ -36,12 +57,13 @@ class Encoder {
     error_ = path_ + ": " + what;
     return false;
   }
-  bool field(int index, gp::Message& out, const FD* field, int depth);
-  bool repeated(int index, gp::Message& out, const FD* field, int depth);
-  bool map(int index, gp::Message& out, const FD* field, int depth);
+  // `r` is out's reflection, looked up once per message (each lookup costs).
+  bool field(int index, gp::Message& out, const gp::Reflection* r, const FD* field, int depth);
+  bool repeated(int index, gp::Message& out, const gp::Reflection* r, const FD* field, int depth);
+  bool map(int index, gp::Message& out, const gp::Reflection* r, const FD* field, int depth);
   // The value at `index` into field `f` of `out` (a singular set or, with
   // `add`, one more element of a repeated field).
-  bool value(int index, gp::Message& out, const FD* f, bool add, int depth);
+  bool value(int index, gp::Message& out, const gp::Reflection* r, const FD* f, bool add, int depth);
   bool integer(int index, int64_t min, int64_t max, int64_t& out);
 
   lua_State* L_;
@@ -56,6 +78,7 @@ bool Encoder::message(int index, gp::Message& out, int depth) {
   if (!lua_checkstack(L_, 4)) return fail("nested too deep for the Lua stack");
   index = lua_absindex(L_, index);
   const gp::Descriptor* type = out.GetDescriptor();
+  const gp::Reflection* r = out.GetReflection();
   lua_pushnil(L_);
   while (lua_next(L_, index) != 0) {
     if (lua_type(L_, -2) != LUA_TSTRING) {
@@ -65,7 +88,7 @@ bool Encoder::message(int index, gp::Message& out, int depth) {
     }
     size_t len = 0;
     const char* name = lua_tolstring(L_, -2, &len);
-    const FD* f = type->FindFieldByName(std::string(name, len));
+    const FD* f = fieldNamed(type, std::string_view(name, len));
     size_t mark = path_.size();
     path_ += ".";
     path_.append(name, len);
@@ -73,7 +96,7 @@ bool Encoder::message(int index, gp::Message& out, int depth) {
       lua_pop(L_, 2);
       return fail("no such field in " + type->full_name());
     }
-    if (!field(lua_gettop(L_), out, f, depth)) {
+    if (!field(lua_gettop(L_), out, r, f, depth)) {
       lua_pop(L_, 2);
       return false;
     }
@@ -83,19 +106,18 @@ bool Encoder::message(int index, gp::Message& out, int depth) {
   return true;
 }
 
-bool Encoder::field(int index, gp::Message& out, const FD* f, int depth) {
-  const gp::Reflection* r = out.GetReflection();
+bool Encoder::field(int index, gp::Message& out, const gp::Reflection* r, const FD* f, int depth) {
   if (const gp::OneofDescriptor* oneof = f->containing_oneof()) {
     if (const FD* other = r->GetOneofFieldDescriptor(out, oneof); other && other != f) {
       return fail("set together with " + other->name() + ", but both belong to oneof " + oneof->name());
     }
   }
-  if (f->is_map()) return map(index, out, f, depth);
-  if (f->is_repeated()) return repeated(index, out, f, depth);
-  return value(index, out, f, false, depth);
+  if (f->is_map()) return map(index, out, r, f, depth);
+  if (f->is_repeated()) return repeated(index, out, r, f, depth);
+  return value(index, out, r, f, false, depth);
 }
 
-bool Encoder::repeated(int index, gp::Message& out, const FD* f, int depth) {
+bool Encoder::repeated(int index, gp::Message& out, const gp::Reflection* r, const FD* f, int depth) {
   if (lua_type(L_, index) != LUA_TTABLE) return fail("expected a list (a table), got " + typeOf(L_, index));
   auto n = static_cast<lua_Integer>(lua_rawlen(L_, index));
   lua_Integer keys = 0;
@@ -114,7 +136,7 @@ bool Encoder::repeated(int index, gp::Message& out, const FD* f, int depth) {
   for (lua_Integer i = 1; i <= n; ++i) {
     lua_rawgeti(L_, index, i);
     path_ += "[" + std::to_string(i) + "]";
-    if (!value(lua_gettop(L_), out, f, true, depth)) {
+    if (!value(lua_gettop(L_), out, r, f, true, depth)) {
       lua_pop(L_, 1);
       return false;
     }
@@ -124,25 +146,26 @@ bool Encoder::repeated(int index, gp::Message& out, const FD* f, int depth) {
   return true;
 }
 
-bool Encoder::map(int index, gp::Message& out, const FD* f, int depth) {
+bool Encoder::map(int index, gp::Message& out, const gp::Reflection* r, const FD* f, int depth) {
   if (lua_type(L_, index) != LUA_TTABLE) return fail("expected a map (a table), got " + typeOf(L_, index));
   const FD* key_field = f->message_type()->map_key();
   const FD* value_field = f->message_type()->map_value();
   size_t mark = path_.size();
   lua_pushnil(L_);
   while (lua_next(L_, index) != 0) {
-    gp::Message* entry = out.GetReflection()->AddMessage(&out, f);
+    gp::Message* entry = r->AddMessage(&out, f);
+    const gp::Reflection* entry_r = entry->GetReflection();
     int key = lua_gettop(L_) - 1;
     bool ok = key_field->cpp_type() == FD::CPPTYPE_STRING && lua_type(L_, key) != LUA_TSTRING
                   ? fail("a " + typeOf(L_, key) + " key: this map's keys are strings")
-                  : value(key, *entry, key_field, false, depth);
+                  : value(key, *entry, entry_r, key_field, false, depth);
     if (ok) {
       if (lua_type(L_, key) == LUA_TSTRING) {
         path_ += "[\"" + std::string(lua_tostring(L_, key)) + "\"]";
       } else {
         path_ += "[" + typeOf(L_, key) + "]";
       }
-      ok = value(lua_gettop(L_), *entry, value_field, false, depth);
+      ok = value(lua_gettop(L_), *entry, entry_r, value_field, false, depth);
     }
     if (!ok) {
       lua_pop(L_, 2);
@@ -164,8 +187,7 @@ bool Encoder::integer(int index, int64_t min, int64_t max, int64_t& out) {
   return true;
 }
 
-bool Encoder::value(int index, gp::Message& out, const FD* f, bool add, int depth) {
-  const gp::Reflection* r = out.GetReflection();
+bool Encoder::value(int index, gp::Message& out, const gp::Reflection* r, const FD* f, bool add, int depth) {
   using L64 = std::numeric_limits<int64_t>;
   int64_t i = 0;
   switch (f->cpp_type()) {

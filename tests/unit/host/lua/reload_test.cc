@@ -108,5 +108,28 @@ end}
   EXPECT_EQ(command("greeting"), "hello 42 true");
 }
 
+TEST_F(LuaFixture, WithWatchOnSavingAFileReloadsIt) {
+  write("counter.lua", kCounter);
+  auto c = config();
+  c.watch = true;
+  ASSERT_TRUE(start(c).ok());
+  EXPECT_EQ(command("inc"), "v1 1");
+  write("counter.lua", "count = count or 0\npolis.command{name = 'inc', run = function() return 'watched ' .. count end}\n");
+  testing::runFor(node->loop(), std::chrono::milliseconds(400));  // the watch waits for 100 ms of quiet
+  EXPECT_EQ(command("inc"), "watched 1");
+}
+
+TEST_F(LuaFixture, DrainHooksRunAndTheNodeWaitsForThem) {
+  write("drain.lua", R"(
+drained = drained or 0
+polis.on_drain(function() drained = drained + 1 end)
+polis.on_drain(function() drained = drained + 10 end)
+polis.command{name = "drained", run = function() return drained end}
+)");
+  ASSERT_TRUE(start().ok());
+  serve([&](const rpc::Channel::Ptr&) { node->drain(); });
+  EXPECT_EQ(command("drained"), "11");
+}
+
 }  // namespace
 }  // namespace polis::lua

@@ -94,6 +94,20 @@ const Method* Descriptors::method(const gp::MethodDescriptor* descriptor) const 
   return it == methods_.end() ? nullptr : it->second.get();
 }
 
+const gp::FieldDescriptor* Descriptors::field(const gp::Descriptor* type, std::string_view name) const {
+  if (last_fields_.first != type) {
+    Fields& fields = fields_[type];
+    if (fields.empty()) {
+      for (int i = 0; i < type->field_count(); ++i) fields.emplace_back(type->field(i)->name(), type->field(i));
+    }
+    last_fields_ = {type, &fields};
+  }
+  for (const auto& [field_name, field] : *last_fields_.second) {
+    if (field_name == name) return field;
+  }
+  return nullptr;
+}
+
 // A type compiled into this binary parses and serializes with its generated
 // code (several times faster than a DynamicMessage); reflection reads it the
 // same way. Only when the binary's type is the very one in the set.

@@ -42,6 +42,10 @@ class Descriptors {
   const Method* method(const google::protobuf::MethodDescriptor* descriptor) const;
 
   const google::protobuf::DescriptorPool& pool() const { return pool_; }
+  // A field of `type` by name, without building a string per lookup (a
+  // cache per type, valid as long as this object: the types of its pool die
+  // with it, and compiled-in ones never do).
+  const google::protobuf::FieldDescriptor* field(const google::protobuf::Descriptor* type, std::string_view name) const;
   // One reusable message of the type, cleared (the loop is single-threaded).
   google::protobuf::Message& scratch(const google::protobuf::Descriptor* type);
 
@@ -54,6 +58,9 @@ class Descriptors {
   std::map<std::string, std::unique_ptr<Method>, std::less<>> methods_;  // by "pkg.Service.Method"
   std::map<std::string, std::vector<const google::protobuf::ServiceDescriptor*>, std::less<>> short_names_;
   std::unordered_map<const google::protobuf::Descriptor*, std::unique_ptr<google::protobuf::Message>> scratch_;
+  using Fields = std::vector<std::pair<std::string_view, const google::protobuf::FieldDescriptor*>>;
+  mutable std::unordered_map<const google::protobuf::Descriptor*, Fields> fields_;
+  mutable std::pair<const google::protobuf::Descriptor*, const Fields*> last_fields_{nullptr, nullptr};
 };
 
 }  // namespace polis::lua

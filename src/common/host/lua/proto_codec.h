@@ -25,9 +25,13 @@ class Message;
 
 namespace polis::lua {
 
+class Descriptors;
+
 // Fills `out` (cleared first) from the table at `index`. Never raises; on
-// failure returns false with the reason in `error`.
-bool tableToMessage(lua_State* L, int index, google::protobuf::Message& out, std::string& error);
+// failure returns false with the reason in `error`. `descriptors` finds
+// fields by name.
+bool tableToMessage(lua_State* L, int index, const Descriptors& descriptors, google::protobuf::Message& out,
+                    std::string& error);
 
 // Pushes the message as a new table. Raises on memory errors only: call it
 // inside a protected call or a running coroutine. `scratch` is storage

@@ -204,7 +204,7 @@ void Runner::replyRpc(Invocation& inv, int status, int nresults) {
     return in.fail(error ? *error : Error{Errc::kRemote, "the handler returned an error that is not a string or table"});
   }
   auto& reply = descriptors_.scratch(inv.serving->descriptor->output_type());
-  if (nresults >= 1 && !lua_isnil(T, first) && !tableToMessage(T, first, reply, inv.scratch)) {
+  if (nresults >= 1 && !lua_isnil(T, first) && !tableToMessage(T, first, descriptors_, reply, inv.scratch)) {
     if (auto note = log::throttle("lua reply " + std::string(inv.serving->info.name))) {
       log::error("lua: {} returned a reply that is not a {}: {}{}", inv.serving->info.name,
                  reply.GetDescriptor()->full_name(), inv.scratch, *note);
@@ -337,7 +337,7 @@ bool Runner::startCall(lua_State* L, Invocation& inv, std::string role, std::str
     return false;
   }
   auto& message = descriptors_.scratch(method->descriptor->input_type());
-  if (request != 0 && !tableToMessage(L, request, message, inv.scratch)) {
+  if (request != 0 && !tableToMessage(L, request, descriptors_, message, inv.scratch)) {
     inv.call_error = Error{Errc::kInvalidArgument, inv.scratch};
     return false;
   }

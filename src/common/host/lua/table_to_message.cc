@@ -8,11 +8,9 @@
 
 #include <cmath>
 #include <limits>
-#include <string_view>
-#include <unordered_map>
-#include <vector>
 
 #include "base/utf8.h"
+#include "host/lua/descriptors.h"
 #include "host/lua/proto_codec.h"
 
 namespace polis::lua {
@@ -23,24 +21,6 @@ using FD = gp::FieldDescriptor;
 
 constexpr int kMaxDepth = 64;
 
-// Field by name without building a std::string per key: per message type,
-// its fields' names (the loop thread's own cache; descriptors live as long
-// as the process's pools).
-const FD* fieldNamed(const gp::Descriptor* type, std::string_view name) {
-  using Fields = std::vector<std::pair<std::string_view, const FD*>>;
-  thread_local std::unordered_map<const gp::Descriptor*, Fields> cache;
-  thread_local std::pair<const gp::Descriptor*, Fields*> last{nullptr, nullptr};
-  if (last.first != type) last = {type, &cache[type]};
-  Fields& fields = *last.second;
-  if (fields.empty()) {
-    for (int i = 0; i < type->field_count(); ++i) fields.emplace_back(type->field(i)->name(), type->field(i));
-  }
-  for (const auto& [field_name, field] : fields) {
-    if (field_name == name) return field;
-  }
-  return nullptr;
-}
-
 std::string typeOf(lua_State* L, int index) {
   if (lua_type(L, index) == LUA_TNUMBER) return lua_isinteger(L, index) ? "integer" : "number";
   return lua_typename(L, lua_type(L, index));
@@ -48,7 +28,8 @@ std::string typeOf(lua_State* L, int index) {
 
 class Encoder {
  public:
-  Encoder(lua_State* L, std::string& error) : L_(L), error_(error) {}
+  Encoder(lua_State* L, const Descriptors& descriptors, std::string& error)
+      : L_(L), descriptors_(descriptors), error_(error) {}
 
   bool message(int index, gp::Message& out, int depth);
 
@@ -67,6 +48,7 @@ class Encoder {
   bool integer(int index, int64_t min, int64_t max, int64_t& out);
 
   lua_State* L_;
+  const Descriptors& descriptors_;
   std::string& error_;
   std::string path_;
 };
@@ -88,7 +70,7 @@ bool Encoder::message(int index, gp::Message& out, int depth) {
     }
     size_t len = 0;
     const char* name = lua_tolstring(L_, -2, &len);
-    const FD* f = fieldNamed(type, std::string_view(name, len));
+    const FD* f = descriptors_.field(type, std::string_view(name, len));
     size_t mark = path_.size();
     path_ += ".";
     path_.append(name, len);
@@ -263,9 +245,9 @@ bool Encoder::value(int index, gp::Message& out, const gp::Reflection* r, const 
 
 }  // namespace
 
-bool tableToMessage(lua_State* L, int index, gp::Message& out, std::string& error) {
+bool tableToMessage(lua_State* L, int index, const Descriptors& descriptors, gp::Message& out, std::string& error) {
   out.Clear();
-  Encoder encoder(L, error);
+  Encoder encoder(L, descriptors, error);
   return encoder.message(index, out, 0);
 }
 

@@ -30,7 +30,7 @@ class Codec : public ::testing::Test {
     EXPECT_EQ(luaL_dostring(L, ("return " + expr).c_str()), LUA_OK) << lua_tostring(L, -1);
     gp::Message& m = descriptors->scratch(type);
     std::string error;
-    bool ok = tableToMessage(L, -1, m, error);
+    bool ok = tableToMessage(L, -1, *descriptors, m, error);
     lua_settop(L, 0);
     bytes = m.SerializeAsString();
     return ok ? m.ShortDebugString() : "error: " + error;

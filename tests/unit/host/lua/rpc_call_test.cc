@@ -69,8 +69,8 @@ class RpcCall : public LuaFixture {
     node->membership().applySnapshot("center-1", snapshot);
   }
   void TearDown() override {
+    backend.reset();  // it uses the node's loop
     LuaFixture::TearDown();
-    backend.reset();
   }
   void ask(const rpc::Channel::Ptr& ch, const std::string& payload, std::function<void()> then = nullptr) {
     EchoMsg req;

@@ -7,7 +7,7 @@ entries = entries or {}   -- oldest first: {entry_id, name, text, signed_at_ms}
 next_id = next_id or 1
 signed = signed or 0      -- signatures since the node started
 
-local max_entries = config.get("guestbook.max_entries", 1000)
+local max_entries = config.get("guestbook.max_entries", 1000)  -- lua.settings.guestbook.max_entries
 
 Guestbook = polis.service("game.Guestbook")
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/log.h"
+#include "host/lua/lua_metrics.h"
 #include "host/lua/sandbox.h"
 
 namespace polis::lua {
@@ -79,6 +80,7 @@ LuaHost::LuaHost(Node& node, LuaConfig config, std::unique_ptr<Descriptors> desc
     : node_(node), config_(std::move(config)), vm_(config_.limits), descriptors_(std::move(descriptors)) {}
 
 LuaHost::~LuaHost() {
+  metrics::Registry::global().removeCallbackGauge("polis_lua_memory_bytes", {});
   node_.removeHandlers("lua");
   node_.commands().removeOwner("lua");
 }
@@ -111,6 +113,9 @@ Result<void> LuaHost::open() {
     return Error{Errc::kInternal, "cannot open the Lua libraries within lua.memory_limit"};
   }
   if (auto loaded = reload(); !loaded) return Error{loaded.error().code, "lua: " + loaded.error().message};
+  // Read on the loop thread that serves /metrics (one node, one host).
+  metrics::Registry::global().callbackGauge("polis_lua_memory_bytes", "Bytes the node's Lua VM holds (lua.memory_limit caps it).",
+                                            {}, [this] { return static_cast<double>(vm_.memoryUsed()); });
   node_.onReload("lua", [this] { return reloadTask(); });
   node_.onDrain([this, alive = std::weak_ptr<bool>(alive_)](std::function<void()> done) {
     if (alive.expired()) return done();
@@ -130,10 +135,12 @@ Result<std::string> LuaHost::reload() {
   if (staged && !modules_->changed()) return std::string("no module changed");
   auto applied = staged ? apply() : Result<std::string>(staged.error());
   if (!applied) {
+    LuaMetrics::get().reloads_refused.inc();
     modules_->discard();
     log::error("lua: reload refused, the scripts stay as they were:\n{}", applied.error().message);
     return applied.error();
   }
+  LuaMetrics::get().reloads_ok.inc();
   log::info("lua: {} (memory in use: {} KiB)", *applied, vm_.memoryUsed() / 1024);
   return applied;
 }

@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/log_throttle.h"
 #include "host/lua/errors.h"
+#include "host/lua/lua_metrics.h"
 #include "host/lua/proto_codec.h"
 
 namespace polis::lua {
@@ -248,6 +249,9 @@ std::string Runner::describe(const Invocation& inv) const {
 // caller is told. A typed error the script raised passes through as it is.
 Error Runner::failure(Invocation& inv, int status) {
   std::string what = describe(inv);
+  auto& m = LuaMetrics::get();
+  (inv.budget.exhausted ? m.failed_instructions : status == LUA_ERRMEM || !inv.thread ? m.failed_memory : m.failed_error)
+      .inc();
   if (!inv.thread) return Error{Errc::kInternal, what + ": no memory left for a coroutine (lua.memory_limit)"};
   if (inv.stray_yield) {
     if (auto note = log::throttle("lua yield " + what)) log::error("lua: {} yielded outside rpc.call{}", what, *note);

@@ -1,5 +1,6 @@
 // A runaway handler and a memory bomb are stopped, their callers get an
 // error, and the VM goes on serving.
+#include "host/lua/lua_metrics.h"
 #include "lua_fixture.h"
 #include "polis/bench.polis.h"
 
@@ -57,7 +58,9 @@ TEST_F(Limits, ARunawayHandlerIsStoppedAndTheVmServesAfterwards) {
   auto c = config();
   c.limits.instructions = 1'000'000;
   ASSERT_TRUE(start(c).ok());
+  uint64_t stopped = LuaMetrics::get().failed_instructions.value();
   auto replies = echo({"spin", "a", "spin-and-catch", "b"});
+  EXPECT_EQ(LuaMetrics::get().failed_instructions.value() - stopped, 2u) << "counted";
   ASSERT_EQ(replies.size(), 4u);
   EXPECT_EQ(replies[0], "error internal: Echo.Echo was stopped by lua.instruction_limit");
   EXPECT_EQ(replies[1], "lua:a");
@@ -71,7 +74,9 @@ TEST_F(Limits, AMemoryBombFailsItsCallAndTheVmServesAfterwards) {
   c.limits.memory = 8 << 20;
   c.limits.instructions = 100'000'000;
   ASSERT_TRUE(start(c).ok());
+  uint64_t stopped = LuaMetrics::get().failed_memory.value();
   auto replies = echo({"bomb", "a", "huge", "b", "bomb", "c"});
+  EXPECT_EQ(LuaMetrics::get().failed_memory.value() - stopped, 3u) << "counted";
   ASSERT_EQ(replies.size(), 6u);
   EXPECT_EQ(replies[0], "error internal: Echo.Echo ran out of memory (lua.memory_limit)");
   EXPECT_EQ(replies[1], "lua:a");

@@ -125,5 +125,19 @@ TEST_F(RpcCall, ResumesWithAnErrorOnATimeoutOrWithNoNodeOfTheRole) {
   EXPECT_EQ(command("top"), "invalid_argument") << "rpc.call while a module loads returns an error";
 }
 
+TEST_F(RpcCall, ANodeTornDownWithHandlersSuspendedInRpcCallDropsThemSafely) {
+  write("echo.lua", handler("v1"));
+  ASSERT_TRUE(start().ok());
+  serve([&](const rpc::Channel::Ptr& ch) {
+    for (int i = 0; i < 5; ++i) ask(ch, "stuck");  // 2 s at the backend: suspended at teardown
+    node->loop().runAfter(100ms, [&] { node->loop().quit(); });
+  });
+  EXPECT_EQ(host->running(), 5u) << "five handlers wait in rpc.call";
+  client.reset();
+  backend.reset();
+  node.reset();  // ~Node: suspended coroutines destroyed (never resumed), then the host and its VM
+  EXPECT_TRUE(replies.empty());
+}
+
 }  // namespace
 }  // namespace polis::lua

@@ -2,7 +2,8 @@
 answers game.Guestbook calls from another process; `polis-ctl reload lua`
 reloads it through the center, keeping its state; a reload in the middle of
 a sustained stream of calls fails none of them; a reload of a broken script
-keeps the old code serving and reports file and line through polis-ctl."""
+keeps the old code serving and reports file and line through polis-ctl;
+scripts/lua/players.lua reaches MariaDB and Redis through a db node."""
 
 import os
 import shutil
@@ -13,6 +14,7 @@ import time
 from conftest import REPO, SECRET
 
 GUESTBOOK = (REPO / "scripts" / "lua" / "guestbook.lua").read_text()
+PLAYERS = (REPO / "scripts" / "lua" / "players.lua").read_text()
 
 
 def start(make_cluster, tmp_path):
@@ -99,3 +101,18 @@ def test_a_broken_script_keeps_the_old_code_serving_and_polis_ctl_says_where(mak
     (scripts / "extra.lua").unlink()
     code, out = ctl(cluster, "reload", "lua")
     assert code == 0 and "no module changed" in out, out
+
+
+def test_scripts_reach_the_database_through_the_db_service(make_cluster, tmp_path):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "players.lua").write_text(PLAYERS)
+    cluster = make_cluster({"center": 1, "db": 1, "micro": {"count": 1, "config": {"lua": {"scripts": str(scripts)}}}},
+                           mariadb={"enabled": True, "database": "polis_lua"}, redis={"enabled": True})
+    cluster.up(timeout=60)
+    code, out = ctl(cluster, "run", "player.create", "id=7", "data=hello", "--node", "micro-1")
+    assert code == 0 and "created player 7 (version 1)" in out, out
+    code, out = ctl(cluster, "run", "player.show", "id=7", "--node", "micro-1")
+    assert code == 0 and "player 7 version 1: hello" in out, out
+    code, out = ctl(cluster, "run", "player.show", "id=8", "--node", "micro-1")
+    assert code == 1 and "not_found" in out, "the db's typed error reaches the operator: " + out

@@ -41,11 +41,16 @@ bool validName(const char* s, size_t max, bool dots) {
 }
 
 // The service by name, or null with the reason in `error`. C++ only.
-const google::protobuf::ServiceDescriptor* findService(ApiContext& ctx, std::string_view name, std::string& error) {
+const google::protobuf::ServiceDescriptor* findService(ApiContext& ctx, std::string_view name,
+                                                       std::string& error) noexcept {
   auto found = ctx.descriptors->service(name);
   if (found) return *found;
   error = found.error().message;
   return nullptr;
+}
+
+void addService(ModuleRecord& record, const google::protobuf::ServiceDescriptor* service) noexcept {
+  record.services.push_back(service);
 }
 
 // polis.service("game.Guestbook") -> a table; its functions, named like the
@@ -60,7 +65,7 @@ int declareService(lua_State* L) {
   for (const auto* existing : record.services) {
     if (existing == service) return luaL_error(L, "polis.service: %s is declared twice", name);
   }
-  record.services.push_back(service);
+  addService(record, service);
   lua_newtable(L);
   lua_pushvalue(L, -1);
   appendToReg(L, record, kRegServices);
@@ -106,8 +111,9 @@ void normalizeArgs(lua_State* L, int args, int out) {
   }
 }
 
-// Builds the CommandSpec from checked values on the stack: never raises.
-void addCommand(lua_State* L, ModuleRecord& record, int name, int help, int args) {
+// Builds the CommandSpec from checked values on the stack: never raises (and,
+// called from a Lua C function, never throws: noexcept, see Runner::startCall).
+void addCommand(lua_State* L, ModuleRecord& record, int name, int help, int args) noexcept {
   CommandSpec spec;
   spec.set_name(lua_tostring(L, name));
   if (lua_type(L, help) == LUA_TSTRING) spec.set_help(lua_tostring(L, help));

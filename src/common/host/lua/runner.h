@@ -96,10 +96,13 @@ class Runner {
 
   // rpc.call's C++ half (api_rpc.cc). Encodes the table at `request` of L
   // and starts the call; false with inv.call_error set when it cannot.
+  // Both are called from a Lua C function, so they are noexcept: an
+  // exception (the process out of memory) aborts instead of unwinding
+  // through Lua's C frames.
   bool startCall(lua_State* L, Invocation& inv, std::string role, std::string_view method, int request,
-                 std::chrono::milliseconds timeout, uint64_t route_key);
+                 std::chrono::milliseconds timeout, uint64_t route_key) noexcept;
   // The reply parsed, or null with inv.call_error set. Clears inv.reply.
-  const google::protobuf::Message* takeReply(Invocation& inv);
+  const google::protobuf::Message* takeReply(Invocation& inv) noexcept;
 
  private:
   Invocation* begin(RunKind kind, FunctionRef fn);

@@ -9,7 +9,7 @@
 namespace polis::lua {
 
 bool Runner::startCall(lua_State* L, Invocation& inv, std::string role, std::string_view name, int request,
-                       std::chrono::milliseconds timeout, uint64_t route_key) {
+                       std::chrono::milliseconds timeout, uint64_t route_key) noexcept {
   const Method* method = descriptors_.method(name);
   if (!method) {
     inv.call_error = Error{Errc::kNoSuchMethod, "no method " + std::string(name) + " in the descriptor set"};
@@ -52,7 +52,7 @@ void Runner::onReply(uint64_t id, uint64_t seq, Result<std::string> reply) {
   resume(inv, 0);
 }
 
-const google::protobuf::Message* Runner::takeReply(Invocation& inv) {
+const google::protobuf::Message* Runner::takeReply(Invocation& inv) noexcept {
   Result<std::string> reply = std::move(*inv.reply);
   inv.reply.reset();
   if (!reply) {

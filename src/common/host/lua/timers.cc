@@ -51,7 +51,8 @@ Timers::~Timers() {
   for (auto& [id, entry] : entries_) loop_.cancel(entry.loop_timer);
 }
 
-void Timers::start(int64_t id, std::chrono::milliseconds delay, bool repeat, uint64_t load_id, std::string where) {
+void Timers::start(int64_t id, std::chrono::milliseconds delay, bool repeat, uint64_t load_id,
+                   std::string where) noexcept {
   Entry& e = entries_[id];
   e.repeat = repeat;
   e.load_id = load_id;
@@ -76,7 +77,7 @@ void Timers::fire(int64_t id) {
   if (!repeat) forget(id);  // the coroutine holds the function now
 }
 
-void Timers::cancel(int64_t id) {
+void Timers::cancel(int64_t id) noexcept {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   loop_.cancel(it->second.loop_timer);

@@ -26,9 +26,10 @@ class Timers {
 
   int tableRef() const { return table_ref_; }
   int64_t nextId() { return next_id_++; }
-  // Starts timer `id`, whose function the caller stored at table[id].
-  void start(int64_t id, std::chrono::milliseconds delay, bool repeat, uint64_t load_id, std::string where);
-  void cancel(int64_t id);
+  // Starts timer `id`, whose function the caller stored at table[id]. Like
+  // cancel, called from a Lua C function: noexcept (see Runner::startCall).
+  void start(int64_t id, std::chrono::milliseconds delay, bool repeat, uint64_t load_id, std::string where) noexcept;
+  void cancel(int64_t id) noexcept;
   void cancelLoad(uint64_t load_id);
   size_t count() const { return entries_.size(); }
 

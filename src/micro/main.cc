@@ -6,6 +6,6 @@
 int main(int argc, char** argv) {
   polis::RoleSpec spec;
   spec.role = "micro";
-  spec.summary = "hosts the plugins its config lists (plugins.*)";
+  spec.summary = "hosts the plugins and Lua scripts its config lists (plugins.*, lua.scripts)";
   return polis::runNode(polis::host::withGameCode(spec), argc, argv);
 }

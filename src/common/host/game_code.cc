@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "host/lua/lua_host.h"
 #include "host/plugin_host.h"
 
 namespace polis::host {
@@ -22,6 +23,7 @@ RoleSpec withGameCode(RoleSpec spec) {
     }
     return {};
   };
+  lua::attachLua(spec);
   return spec;
 }
 

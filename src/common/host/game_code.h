@@ -1,7 +1,7 @@
 // What makes a node a host of game code: every role's main() passes its
 // RoleSpec through withGameCode(), and the node then also reads the plugins.*
-// settings and hosts the native plugins they list (docs/plugins.md). The Lua
-// host joins here as well.
+// settings and hosts the native plugins they list (docs/plugins.md), and the
+// lua.* settings and the scripts of lua.scripts (docs/lua.md).
 #pragma once
 
 #include "node/node_main.h"

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ClusterError
-from .paths import role_binary
+from .paths import REPO_ROOT, role_binary
 from .ports import HOST
 
 
@@ -40,6 +40,10 @@ def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=Non
             config["db"]["redis"] = {"shards": [f"{HOST}:{p}" for p in redis_ports]}
     merge(config, spec.config)
     merge(config, overrides or {})
+    lua = config.get("lua")
+    if isinstance(lua, dict) and isinstance(lua.get("scripts"), str) and lua["scripts"]:
+        # A topology names the scripts folder from the repository root, wherever the launcher runs.
+        lua["scripts"] = str(REPO_ROOT / lua["scripts"])
     if config["node"].get("host") != HOST:
         # A local cluster is reachable from this machine only, whatever the topology says.
         raise ClusterError(f"{spec.name}: node.host must be {HOST} in a local cluster")

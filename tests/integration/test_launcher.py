@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import FAST, REPO, SECRET, make_topology, wait_for
-from polis_cluster import Cluster, ClusterError, databases, ports, processes, replication, topology
+from polis_cluster import Cluster, ClusterError, databases, nodes, ports, processes, replication, topology
 
 CLI = REPO / "tools" / "polis-cluster"
 
@@ -169,6 +169,35 @@ def test_replicas_are_named_and_placed_like_redis_shards():
     assert topo.mariadb.names() == ["mariadb", "mariadb-2", "mariadb-3"]
     plan = ports.plan(topo)
     assert [plan[n]["port"] for n in topo.mariadb.names()] == [20306, 20307, 20308]
+
+
+def test_each_node_of_a_role_may_have_its_own_settings_over_the_roles(tmp_path):
+    roles = {"center": 1, "micro": {"config": {"log": {"level": "debug"}, "lua": {"watch": True}},
+                                    "nodes": [{"lua": {"scripts": "scripts/lua"}},
+                                              {"plugins": {"load": ["gb"], "gb": {"path": "plugins/gb.so"}}}]}}
+    topo = topology.from_dict({"name": "t", "secret": SECRET, "roles": roles})
+    micro = {n.name: n.config for n in topo.nodes if n.role == "micro"}
+    assert micro == {"micro-1": {"log": {"level": "debug"}, "lua": {"watch": True, "scripts": "scripts/lua"}},
+                     "micro-2": {"log": {"level": "debug"}, "lua": {"watch": True},
+                                 "plugins": {"load": ["gb"], "gb": {"path": "plugins/gb.so"}}}}
+    build = tmp_path / "build"
+    (build / "src" / "micro").mkdir(parents=True)
+    (build / "src" / "micro" / "polis-micro").touch(mode=0o755)
+    spec = next(n for n in topo.nodes if n.name == "micro-2")
+    config = nodes.node_config(topo, spec, {"rpc": 1, "ops": 2}, ["127.0.0.1:3"])
+    nodes.node_entry(tmp_path / "data", build, spec, {"rpc": 1, "ops": 2}, config)
+    written = yaml.safe_load((tmp_path / "data" / "nodes" / "micro-2" / "config.yaml").read_text())
+    assert written["plugins"]["gb"]["path"] == str(build / "plugins" / "gb.so"), "taken from the build tree"
+
+
+@pytest.mark.parametrize("micro, error", [
+    ({"count": 1, "nodes": [{}, {}]}, r"roles\.micro\.count is 1 but roles\.micro\.nodes lists 2"),
+    ({"nodes": {"lua": {}}}, r"roles\.micro\.nodes must be a list"),
+    ({"nodes": ["x"]}, r"roles\.micro\.nodes\[0\]' must be a mapping"),
+])
+def test_bad_per_node_settings_name_the_key(micro, error):
+    with pytest.raises(ClusterError, match=error):
+        topology.from_dict({"name": "t", "secret": SECRET, "roles": {"center": 1, "micro": micro}})
 
 
 def test_replicas_are_seeded_replicate_and_are_seeded_again_after_a_run_without_them(tmp_path, build_dir):

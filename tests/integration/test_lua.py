@@ -27,7 +27,7 @@ def start(make_cluster, tmp_path):
 
 
 def call(cluster, build_dir, *args, timeout=60):
-    binary = build_dir / "tests" / "unit" / "host" / "lua" / "polis_guestbook_call"
+    binary = build_dir / "tests" / "unit" / "host" / "polis_guestbook_call"
     env = {**os.environ, "POLIS_TEST_SECRET": SECRET}
     r = subprocess.run([str(binary), str(cluster.entry("micro-1")["rpc_port"]), *args],
                        capture_output=True, text=True, timeout=timeout, env=env)

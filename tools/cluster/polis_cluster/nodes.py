@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ClusterError
+from .mappings import merge
 from .paths import REPO_ROOT, role_binary
 from .ports import HOST
 
@@ -50,14 +51,16 @@ def node_config(topology, spec, ports, centers, overrides=None, mariadb_port=Non
     return config
 
 
-def merge(base, extra):
-    """Deep-merges mapping `extra` into `base` in place."""
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = value
-    return base
+def _plugins_from_build_tree(config, build_dir):
+    """A topology names a plugin file relative to the build tree (e.g.
+    plugins/guestbook/libguestbook.so), wherever the launcher runs."""
+    plugins = config.get("plugins")
+    if not isinstance(plugins, dict):
+        return
+    for settings in plugins.values():
+        if isinstance(settings, dict) and isinstance(settings.get("path"), str) and settings["path"] \
+                and not Path(settings["path"]).is_absolute():
+            settings["path"] = str(Path(build_dir) / settings["path"])
 
 
 def write_config(path, config):
@@ -71,6 +74,7 @@ def write_config(path, config):
 def node_entry(data_dir, build_dir, spec, ports, config, env=None):
     """The state.json entry for a node: everything needed to start it again."""
     binary = role_binary(build_dir, spec.role)  # fail before writing anything
+    _plugins_from_build_tree(config, build_dir)
     config_path = write_config(Path(data_dir) / "nodes" / spec.name / "config.yaml", config)
     return {
         "kind": "node",

@@ -6,12 +6,14 @@ strictly: an unknown key is an error, for the same reason the nodes reject
 unknown config keys — a misspelt setting should not be silently ignored.
 """
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .errors import ClusterError
+from .mappings import merge
 from .paths import REPO_ROOT
 
 ROLES = ("center", "gateway", "login", "proxy", "lobby", "world", "db", "admin", "micro")
@@ -21,7 +23,7 @@ _TOP_KEYS = {"name", "data_dir", "ports", "secret", "heartbeat", "heartbeat_time
 _REDIS_KEYS = {"enabled", "args", "shards"}
 _MARIADB_KEYS = {"enabled", "database", "user", "password", "args", "replicas"}
 MAX_MARIADB_REPLICAS = 8
-_ROLE_KEYS = {"count", "config"}
+_ROLE_KEYS = {"count", "config", "nodes"}
 
 
 @dataclass
@@ -175,20 +177,33 @@ def _nodes(roles, where):
     nodes = []
     # Centers first: every other node needs them to become ready.
     for role in ["center"] + [r for r in roles if r != "center"]:
-        count, config = _role_entry(roles[role], role, where)
-        nodes += [NodeSpec(f"{role}-{i}", role, config) for i in range(1, count + 1)]
+        count, config, per_node = _role_entry(roles[role], role, where)
+        for i in range(1, count + 1):
+            own = per_node[i - 1] if i <= len(per_node) else {}
+            nodes.append(NodeSpec(f"{role}-{i}", role, merge(copy.deepcopy(config), own)))
     return nodes
 
 
 def _role_entry(value, role, where):
+    """(count, the role's config, [each node's own config, in order]) of one roles.<role> entry.
+
+    `nodes` lists settings for node 1, 2, … merged over `config`; `count`
+    defaults to its length (or 1) and may not be smaller.
+    """
     if isinstance(value, int):
-        return value, {}
+        return value, {}, []
     value = _mapping(value, f"roles.{role}", where)
     _check_keys(value, _ROLE_KEYS, f"{where}: roles.{role}")
-    count = value.get("count", 1)
+    per_node = value.get("nodes", [])
+    if not isinstance(per_node, list):
+        raise ClusterError(f"{where}: roles.{role}.nodes must be a list of mappings, one per node")
+    per_node = [_mapping(v, f"roles.{role}.nodes[{i}]", where) for i, v in enumerate(per_node)]
+    count = value.get("count", max(1, len(per_node)))
     if not isinstance(count, int) or count < 0:
         raise ClusterError(f"{where}: roles.{role}.count must be a non-negative integer")
-    return count, _mapping(value.get("config", {}), f"roles.{role}.config", where)
+    if count < len(per_node):
+        raise ClusterError(f"{where}: roles.{role}.count is {count} but roles.{role}.nodes lists {len(per_node)}")
+    return count, _mapping(value.get("config", {}), f"roles.{role}.config", where), per_node
 
 
 def _mapping(value, key, where):

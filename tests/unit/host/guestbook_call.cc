@@ -1,5 +1,6 @@
 // polis_guestbook_call: game.Guestbook calls to a running node, for the
-// integration tests (tests/integration/test_lua.py). The cluster secret comes
+// integration tests (test_lua.py, test_guestbook.py): the Lua script and the
+// plugin answer alike. The cluster secret comes
 // from POLIS_TEST_SECRET. Exits 2 on bad usage or no connection.
 //
 //   polis_guestbook_call <port> sign <name> <text>     prints the SignAck (text format) or "error <code>: <message>"

@@ -7,6 +7,11 @@ Then a reload under a sustained load: failed requests and the longest pause.
 
     /usr/bin/python3 bench/hosted_run.py [build-dir]      # RUNS=5 DURATION_MS=3000 SERVER_CPU=0 LOADGEN_CPU=1
 
+The wall-clock rates of a shared 2-core VM swing by 2x between runs, so the
+run also counts the instructions each handler costs per call under callgrind
+(valgrind; skipped when it is not installed), which do not depend on the
+machine's load.
+
 Builds nothing: cmake --build build --target bench_hosted_server bench_echo_plugin bench_loadgen first.
 The Lua handler is bench/lua/echo.lua.
 Bounded: every server exits by itself (--max-seconds) and is killed at the end.
@@ -14,6 +19,7 @@ Bounded: every server exits by itself (--max-seconds) and is killed at the end.
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,13 +35,18 @@ CASES = [("pingpong", 100, 1), ("pipelined", 16, 128)]
 WINDOW_MS = 50
 
 
-def start(build, handler, reload_at=()):
-    argv = ["taskset", "-c", SERVER_CPU, str(build / "bench" / "bench_hosted_server"), f"--handler={handler}",
-            f"--secret={SECRET}", "--max-seconds=120"]
+def server_argv(build, handler):
+    argv = [str(build / "bench" / "bench_hosted_server"), f"--handler={handler}", f"--secret={SECRET}",
+            "--max-seconds=120"]
     if handler == "plugin":
         argv.append(f"--plugin={build / 'bench' / 'libbench_echo_plugin.so'}")
     if handler == "lua":
         argv.append(f"--script={Path(__file__).resolve().parent / 'lua' / 'echo.lua'}")
+    return argv
+
+
+def start(build, handler, reload_at=()):
+    argv = ["taskset", "-c", SERVER_CPU, *server_argv(build, handler)]
     if reload_at:
         argv.append("--reload-at-ms=" + ",".join(str(t) for t in reload_at))
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -73,6 +84,35 @@ def throughput(build, handlers):
                     stop(proc)
                 rates.setdefault((mode, handler), []).append(r["msgs_per_sec"])
     return rates
+
+
+def instructions_per_call(build, handler):
+    """User-space instructions the server spends per call, counted by callgrind
+    inside Channel::onData (reading a request, dispatching it, running the
+    handler, writing the reply): repeatable whatever else the machine does."""
+    out = Path(f"/tmp/polis-hosted-{handler}-{os.getpid()}.callgrind")
+    argv = ["valgrind", "--tool=callgrind", "--toggle-collect=polis::rpc::Channel::onData*",
+            f"--callgrind-out-file={out}", *server_argv(build, handler)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    port = int(proc.stdout.readline().split("=")[1])
+    try:
+        calls = load(build, port, "pipelined", 4, 64, 6000, warmup_ms=0)["count"]
+    finally:
+        proc.terminate()
+        proc.wait()
+    totals = subprocess.run(["callgrind_annotate", str(out)], capture_output=True, text=True).stdout
+    out.unlink()
+    line = next(l for l in totals.splitlines() if "PROGRAM TOTALS" in l)
+    return int(line.split()[0].replace(",", "")) / calls
+
+
+def print_instructions_per_call(build, handlers):
+    cost = {h: instructions_per_call(build, h) for h in handlers}
+    print("| instructions per call (callgrind, in Channel::onData; pipelined, 4 conns × 64) | built-in | plugin | "
+          "built-in / plugin | Lua | built-in / Lua |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| echo | {cost['builtin']:,.0f} | {cost['plugin']:,.0f} | {cost['builtin'] / cost['plugin']:.1%} | "
+          f"{cost['lua']:,.0f} | {cost['builtin'] / cost['lua']:.1%} |")
 
 
 def reload_under_load(build, handler):
@@ -116,6 +156,11 @@ def main():
         print(f"| {mode} conns={conns} depth={depth} | {base:,.0f} | {' | '.join(cells)} |")
     print()
     print("every run:", {f"{m}/{h}": [round(v) for v in vs] for (m, h), vs in rates.items()})
+    print()
+    if shutil.which("valgrind") and shutil.which("callgrind_annotate"):
+        print_instructions_per_call(build, handlers)
+    else:
+        print("valgrind is not installed (apt install valgrind): instruction counts per call skipped")
     print()
     print("| reload under load (pingpong, 100 conns, 2 reloads) | failed requests | worst latency before | "
           "worst latency during a reload | pause target |")

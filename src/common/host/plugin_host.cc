@@ -55,6 +55,7 @@ PluginHost::~PluginHost() {
     slot.current->shutdown();
   }
   for (auto& old : retiring_) old->shutdown();
+  for (auto& old : stuck_) old->shutdown();
 }
 
 Result<void> PluginHost::start() {
@@ -134,7 +135,8 @@ void PluginHost::retire(std::shared_ptr<PluginInstance> old) {
   retiring_.push_back(old);
   spawn([](PluginHost* host, std::shared_ptr<PluginInstance> old) -> Task<void> {
     auto retiring = old->retire();
-    co_await std::move(retiring);
+    bool unloaded = co_await std::move(retiring);
+    if (!unloaded) host->stuck_.push_back(old);
     std::erase(host->retiring_, old);
   }(this, std::move(old)));
 }

@@ -55,6 +55,9 @@ class PluginHost {
   PluginsConfig config_;
   std::map<std::string, Slot> slots_;
   std::vector<std::shared_ptr<PluginInstance>> retiring_;
+  // Replaced instances that did not drain in time: kept loaded until the node
+  // goes, because calls they serve still point to them.
+  std::vector<std::shared_ptr<PluginInstance>> stuck_;
   TimerId sweep_ = 0;
   std::unique_ptr<FileWatch> watch_;
 };

@@ -59,7 +59,9 @@ class PluginInstance : public polis_host, public std::enable_shared_from_this<Pl
   Result<void> start(const std::string& state);
   std::string saveState();
   // See above. The instance must not be live any more (handlers swapped out).
-  Task<void> retire();
+  // False when it could not drain in time: then it must be kept (not
+  // destroyed) as long as the node runs, since calls still point to it.
+  Task<bool> retire();
   // The node is going and its loop has stopped: stops the threads, lets the
   // plugin free itself and closes the library, whatever is still counted in flight.
   void shutdown();
@@ -110,8 +112,8 @@ class PluginInstance : public polis_host, public std::enable_shared_from_this<Pl
     polis_drain_fn fn;
     void* user;
   };
-  // A call this instance serves; `self` is this instance (the call keeps it).
-  CallState* newCall(rpc::Incoming&& in, std::shared_ptr<PluginInstance> self);
+  // A call this instance serves, counted in flight until finish().
+  CallState* newCall(rpc::Incoming&& in);
   void link(CallState* call);
   void finish(CallState* call);
   const rpc::MethodInfo& methodInfo(uint16_t id, const char* name, bool oneway);

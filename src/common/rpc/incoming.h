@@ -44,6 +44,8 @@ class Incoming {
   const MethodInfo& method() const;
   uint64_t routeKey() const { return route_key_; }
   bool isNotify() const { return call_id_ == 0; }
+  // When the read that delivered it began (the loop clock).
+  std::chrono::steady_clock::time_point started() const { return started_; }
   // The channel the call arrived on; empty once it closed.
   std::shared_ptr<Channel> channel() const { return channel_.lock(); }
   const std::weak_ptr<Channel>& weakChannel() const { return channel_; }

@@ -2,27 +2,11 @@
 
 #include <algorithm>
 
+#include "base/stable_hash.h"
+
 namespace polis::db {
-namespace {
 
-uint64_t mix(uint64_t x) {  // splitmix64's finaliser: FNV alone clusters on short keys
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
-
-uint64_t ShardRing::hash(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return mix(h);
-}
+uint64_t ShardRing::hash(std::string_view bytes) { return stable_hash::of(bytes); }
 
 ShardRing::ShardRing(std::vector<std::string> shards) : shards_(std::move(shards)) {
   points_.reserve(shards_.size() * kPointsPerShard);
@@ -34,7 +18,7 @@ ShardRing::ShardRing(std::vector<std::string> shards) : shards_(std::move(shards
 
 size_t ShardRing::shardFor(uint64_t player_id) const {
   if (points_.empty()) return 0;
-  uint64_t h = mix(player_id ^ 0x9e3779b97f4a7c15ull);
+  uint64_t h = stable_hash::mix(player_id ^ 0x9e3779b97f4a7c15ull);
   auto it = std::lower_bound(points_.begin(), points_.end(), std::make_pair(h, size_t{0}));
   if (it == points_.end()) it = points_.begin();  // the ring wraps
   return it->second;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/config.h"
+#include "base/stable_hash.h"
 
 namespace polis {
 
@@ -22,23 +23,10 @@ bool weighted(BalancePolicy p) {
   return p == BalancePolicy::kWeightedRoundRobin || p == BalancePolicy::kWeightedLeastConnections;
 }
 
-// A hash that is the same in every process and build (std::hash is not
-// promised to be), so two gateways send one address to the same node:
-// FNV-1a over the bytes, then splitmix64's finalizer to spread the bits.
-uint64_t stableHash(std::string_view key, std::string_view name) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  auto feed = [&h](unsigned char c) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  };
-  for (unsigned char c : key) feed(c);
-  feed(0xff);  // not a byte of UTF-8 text: ("ab","c") and ("a","bc") differ
-  for (unsigned char c : name) feed(c);
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  return h ^ (h >> 31);
+// The address, a byte no UTF-8 text has (so ("ab","c") and ("a","bc")
+// differ), the node's name: the same in every gateway (base/stable_hash.h).
+uint64_t rendezvousScore(std::string_view key, std::string_view name) {
+  return stable_hash::mix(stable_hash::fnv1a(name, stable_hash::fnv1a("\xff", stable_hash::fnv1a(key))));
 }
 
 }  // namespace
@@ -154,7 +142,7 @@ const NodeInfo* Balancer::rendezvous(const std::vector<const NodeInfo*>& ready, 
   const NodeInfo* best = nullptr;
   uint64_t best_score = 0;
   for (const NodeInfo* n : ready) {
-    uint64_t score = stableHash(key, n->name());
+    uint64_t score = rendezvousScore(key, n->name());
     if (!best || score > best_score || (score == best_score && n->name() < best->name())) {
       best = n;
       best_score = score;

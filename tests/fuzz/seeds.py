@@ -2,6 +2,9 @@
 from this file, so nothing binary is committed). Seeds are well-formed
 inputs that put the fuzzer on the interesting paths at once."""
 
+import base64
+import hashlib
+import hmac
 import struct
 import sys
 from pathlib import Path
@@ -36,8 +39,27 @@ http_seeds = {
 }
 
 
+FUZZ_KEY = b"fuzz-key-0123456789abcdef0123456789"  # fuzz_session_token.cc
+
+
+def token(player_id, expires_at, zone, nonce=b"\x01" * 16, key=FUZZ_KEY):
+    """A session token as client/session_token.h lays it out."""
+    body = struct.pack(">BQqB", 1, player_id, expires_at, len(zone)) + zone + nonce
+    tag = hmac.new(key, b"polis/session/1" + body, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(body + tag).rstrip(b"=")
+
+
+token_seeds = {
+    "valid": token(42, 1_900_000_000, b"eu-1"),
+    "expired": token(42, 1_700_000_000, b"eu-1"),
+    "other_zone": token(7, 1_900_000_000, b"us-west-2"),
+    "other_key": token(42, 1_900_000_000, b"eu-1", key=b"k" * 32),
+}
+
+
 def main(root):
-    for target, seeds in (("fuzz_channel", channel_seeds), ("fuzz_http_parser", http_seeds)):
+    for target, seeds in (("fuzz_channel", channel_seeds), ("fuzz_http_parser", http_seeds),
+                          ("fuzz_session_token", token_seeds)):
         folder = Path(root) / target
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in seeds.items():

@@ -6,6 +6,7 @@ Environment (set by CTest, see CMakeLists.txt):
   POLIS_PLUGIN  the protoc-gen-polis binary
   PROTO_ROOT  the project's proto/ directory (for polis/options.proto)
 """
+import json
 import os
 import pathlib
 import subprocess
@@ -17,11 +18,11 @@ FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 SHOWN_ROOT = "tests/codegen/fixtures"
 
 
-def run_plugin(*protos, out_dir):
+def run_plugin(*protos, out_dir, parameter=""):
     cmd = [
         os.environ["PROTOC"],
         "--plugin=protoc-gen-polis=" + os.environ["POLIS_PLUGIN"],
-        f"--polis_out=root={SHOWN_ROOT}:{out_dir}",
+        f"--polis_out=root={SHOWN_ROOT}{parameter}:{out_dir}",
         "-I", os.environ["PROTO_ROOT"],
         "-I", str(FIXTURES),
         *protos,
@@ -110,6 +111,32 @@ class CodegenTest(unittest.TestCase):
             self.assertIn(fragment, plugin)
         self.assertNotIn("rpc::", plugin, "a plugin header must not reach into the runtime")
         self.assertNotIn("struct", (self.out / "good_types.polis_plugin.h").read_text())
+
+    def test_a_push_with_a_reply_is_refused(self):
+        self.fails_with(["push_with_reply.proto"], [
+            f"{SHOWN_ROOT}/push_with_reply.proto:9: ArenaPush.Score is in a (polis.client_access) = CLIENT_PUSHES "
+            "service but not (polis.oneway)"])
+
+    def test_the_message_table_lists_exactly_the_client_visible_messages(self):
+        r = run_plugin("client_table.proto", "good.proto", "good_types.proto", out_dir=self.out,
+                       parameter=",table=table.json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([p.name for p in self.out.iterdir()], ["table.json"], "only the table")
+        table = json.loads((self.out / "table.json").read_text())
+        self.assertEqual(table, {"format": 1, "messages": [
+            {"id": 3000, "kind": "request", "message": "game.arena.Emote", "service": "game.arena.Arena",
+             "method": "Wave", "oneway": True},
+            {"id": 3001, "kind": "request", "message": "game.arena.JoinReq", "service": "game.arena.Arena",
+             "method": "Join", "oneway": False},
+            {"id": 3001, "kind": "response", "message": "game.arena.JoinAck", "service": "game.arena.Arena",
+             "method": "Join"},
+            {"id": 3010, "kind": "push", "message": "game.arena.Scored", "service": "game.arena.ArenaPush",
+             "method": "Score"},
+        ]})
+        # The table's run checks ids across everything it is given.
+        r = run_plugin("dup_a.proto", "dup_b.proto", out_dir=self.out, parameter=",table=t2.json")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("msg_id 2101 is used twice", r.stderr)
 
     def test_runtime_protos(self):
         protos = ["polis/options.proto", "polis/common.proto", "polis/rpc.proto",

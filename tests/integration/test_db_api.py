@@ -38,10 +38,19 @@ def test_the_data_api_against_a_real_db_node(make_cluster, build_dir):
     assert "名前🎮".encode() in keys
 
     # Scores are written behind: soon MariaDB holds exactly what Redis holds, and nothing is left dirty.
-    in_redis = scores_in_redis(cluster)
-    assert len(in_redis) > 20, in_redis
-    wait_for(lambda: scores_in_mariadb(cluster, DATABASE) == in_redis, 3, "MariaDB to hold every score Redis holds")
-    assert dirty_scores(cluster) == 0
+    # Both are read afresh each time: with a 1 s retention an ended period may leave Redis meanwhile
+    # (MariaDB keeps it), so the comparison covers the periods Redis still holds. The flush deadline
+    # itself is test_db_scores_durability.py's; this allows for a loaded machine.
+    assert len(scores_in_redis(cluster)) > 20
+
+    def same_scores():
+        in_redis = scores_in_redis(cluster)
+        periods = {key[:3] for key in in_redis}
+        in_mariadb = {k: v for k, v in scores_in_mariadb(cluster, DATABASE).items() if k[:3] in periods}
+        return in_mariadb == in_redis
+
+    wait_for(lambda: same_scores() and dirty_scores(cluster) == 0, 15,
+             "MariaDB to hold every score Redis holds, nothing left dirty")
 
     # The generation a Reset replaced left Redis after the retention; it is still read, from MariaDB.
     board = databases.mariadb_sql(cluster.entry("mariadb"),

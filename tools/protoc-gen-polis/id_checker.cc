@@ -44,6 +44,11 @@ std::vector<std::string> checkMethods(const std::vector<FileModel>& files, const
     for (const ServiceModel& service : file.services) {
       for (const MethodModel& m : service.methods) {
         checkOne(m, names, errors);
+        if (service.client == ClientAccess::kPushes && !m.oneway) {
+          errors.push_back(names.place(*m.descriptor) + ": " + m.qualifiedName() +
+                           " is in a (polis.client_access) = CLIENT_PUSHES service but not (polis.oneway); "
+                           "a push has no reply");
+        }
         if (!m.id) continue;
         auto [it, fresh] = first_use.emplace(*m.id, &m);
         if (fresh) continue;

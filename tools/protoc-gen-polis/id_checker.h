@@ -1,6 +1,6 @@
 // Checks the (polis.*) options of every method across all files of one protoc
 // run, before any backend writes a byte: ids present, in range and unique;
-// oneway methods return polis.Empty; no streaming.
+// oneway methods return polis.Empty; no streaming; pushes to clients oneway.
 //
 // Uniqueness is only visible within one run, so ids below 1000 are kept for
 // the runtime's own package: game protos, compiled in their own runs, can then

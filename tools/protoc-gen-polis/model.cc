@@ -24,7 +24,8 @@ std::vector<FileModel> buildModel(const std::vector<const gp::FileDescriptor*>& 
   for (const gp::FileDescriptor* file : files) {
     FileModel f{file, {}};
     for (int s = 0; s < file->service_count(); ++s) {
-      ServiceModel service{file->service(s), {}};
+      ServiceModel service{file->service(s), {}, ClientAccess::kNone};
+      service.client = static_cast<ClientAccess>(service.descriptor->options().GetExtension(polis::client_access));
       for (int m = 0; m < service.descriptor->method_count(); ++m) {
         service.methods.push_back(readMethod(service.descriptor->method(m)));
       }

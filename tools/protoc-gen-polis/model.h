@@ -21,9 +21,13 @@ struct MethodModel {
   std::string qualifiedName() const;
 };
 
+// (polis.client_access) of a service; values as in proto/polis/options.proto.
+enum class ClientAccess { kNone = 0, kCalls = 1, kPushes = 2 };
+
 struct ServiceModel {
   const google::protobuf::ServiceDescriptor* descriptor;
   std::vector<MethodModel> methods;
+  ClientAccess client = ClientAccess::kNone;
 };
 
 struct FileModel {

@@ -1,8 +1,13 @@
 #include "polis_generator.h"
 
+#include <memory>
 #include <utility>
 
+#include <google/protobuf/io/printer.h>
+#include <google/protobuf/io/zero_copy_stream.h>
+
 #include "id_checker.h"
+#include "message_table.h"
 
 namespace polis::protoc {
 
@@ -11,14 +16,21 @@ namespace gpc = google::protobuf::compiler;
 
 namespace {
 
-bool parseParameter(const std::string& parameter, std::string* root, std::string* error) {
+struct Parameters {
+  std::string root;
+  std::string table;  // non-empty: write only the message table, to this file
+};
+
+bool parseParameter(const std::string& parameter, Parameters* out, std::string* error) {
   std::vector<std::pair<std::string, std::string>> options;
   gpc::ParseGeneratorParameter(parameter, &options);
   for (const auto& [key, value] : options) {
     if (key == "root") {
-      *root = value;
+      out->root = value;
+    } else if (key == "table") {
+      out->table = value;
     } else {
-      *error = "protoc-gen-polis: unknown parameter '" + key + "' (known: root=DIR)";
+      *error = "protoc-gen-polis: unknown parameter '" + key + "' (known: root=DIR, table=FILE)";
       return false;
     }
   }
@@ -38,13 +50,19 @@ std::string joinLines(const std::vector<std::string>& lines) {
 
 bool PolisGenerator::GenerateAll(const std::vector<const gp::FileDescriptor*>& files, const std::string& parameter,
                                  gpc::GeneratorContext* context, std::string* error) const {
-  std::string root;
-  if (!parseParameter(parameter, &root, error)) return false;
+  Parameters params;
+  if (!parseParameter(parameter, &params, error)) return false;
   const std::vector<FileModel> model = buildModel(files);
   // All problems at once, so one protoc run shows everything to fix.
-  if (auto problems = checkMethods(model, SourceNamer(root)); !problems.empty()) {
+  if (auto problems = checkMethods(model, SourceNamer(params.root)); !problems.empty()) {
     *error = joinLines(problems);
     return false;
+  }
+  if (!params.table.empty()) {
+    std::unique_ptr<gp::io::ZeroCopyOutputStream> out(context->Open(params.table));
+    gp::io::Printer printer(out.get(), '$');
+    printer.PrintRaw(messageTableJson(model));
+    return true;
   }
   for (const FileModel& file : model) {
     for (const auto& backend : backends_) {

@@ -2,8 +2,10 @@
 // the ids across them, then hands each file to every backend.
 //
 // Parameter (--polis_out=PARAM:DIR or --polis_opt=PARAM), comma-separated:
-//   root=DIR  the -I directory as the user knows it, put in front of file
-//             names in error messages (e.g. root=proto)
+//   root=DIR    the -I directory as the user knows it, put in front of file
+//               names in error messages (e.g. root=proto)
+//   table=FILE  write only the message table (message_table.h) to FILE, over
+//               every file of the run, instead of the per-file outputs
 #pragma once
 
 #include <memory>

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-20}
 build=${POLIS_FUZZ_BUILD_DIR:-build-fuzz}
-targets=(fuzz_channel fuzz_http_parser fuzz_session_token)
+targets=(fuzz_channel fuzz_http_parser fuzz_session_token fuzz_websocket)
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 # The code generator runs during the build and is instrumented too; its exit-time leaks are not ours to fix.
 export ASAN_OPTIONS=detect_leaks=0

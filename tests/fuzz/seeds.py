@@ -57,9 +57,32 @@ token_seeds = {
 }
 
 
+def ws_frame(opcode, payload, fin=True, mask=b"\x37\xfa\x21\x3d"):
+    """A client's WebSocket frame (masked), as RFC 6455 §5.2 lays it out."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n <= 0xFFFF:
+        head += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+# The first byte of each input picks where the fuzz target splits the rest.
+websocket_seeds = {
+    "fragments_and_controls": b"\x05" + ws_frame(2, b"hel", fin=False) + ws_frame(9, b"ping") + ws_frame(0, b"lo")
+                              + ws_frame(8, b"\x03\xe8bye"),
+    "long_message": b"\x40" + ws_frame(2, bytes(200)),
+    "upgrade": b"\x00" + b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+}
+
+
 def main(root):
     for target, seeds in (("fuzz_channel", channel_seeds), ("fuzz_http_parser", http_seeds),
-                          ("fuzz_session_token", token_seeds)):
+                          ("fuzz_session_token", token_seeds), ("fuzz_websocket", websocket_seeds)):
         folder = Path(root) / target
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in seeds.items():

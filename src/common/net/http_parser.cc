@@ -64,12 +64,15 @@ struct Head {
   bool keep_alive = false;
 };
 
-HttpParse parseHeaderLine(std::string_view line, const HttpLimits& limits, Head& head) {
+HttpParse parseHeaderLine(std::string_view line, const HttpLimits& limits, Head& head, HttpRequest& request) {
   auto colon = line.find(':');
   if (colon == std::string_view::npos || !isToken(line.substr(0, colon))) return HttpParse::kBadRequest;
   std::string_view name = line.substr(0, colon);
   std::string_view value = trimSpaces(line.substr(colon + 1));
   if (hasControlChars(value)) return HttpParse::kBadRequest;
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  request.headers.emplace_back(std::move(lower), std::string(value));
   if (equalsIgnoreCase(name, "content-length")) {
     size_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -111,7 +114,7 @@ HttpParse parseHttpRequest(std::string_view data, const HttpLimits& limits, Http
       continue;
     }
     if (line.empty() || line.front() == ' ' || line.front() == '\t') return HttpParse::kBadRequest;  // obs-fold
-    if (auto r = parseHeaderLine(line, limits, head); r != HttpParse::kDone) return r;
+    if (auto r = parseHeaderLine(line, limits, head, request); r != HttpParse::kDone) return r;
   }
   if (head.chunked) return HttpParse::kNotImplemented;
   size_t body_length = head.content_length.value_or(0);
@@ -122,6 +125,29 @@ HttpParse parseHttpRequest(std::string_view data, const HttpLimits& limits, Http
   out = std::move(request);
   consumed = total;
   return HttpParse::kDone;
+}
+
+const std::string* HttpRequest::header(std::string_view name) const {
+  const std::string* found = nullptr;
+  for (const auto& [n, value] : headers) {
+    if (n != name) continue;
+    if (found) return nullptr;
+    found = &value;
+  }
+  return found;
+}
+
+bool HttpRequest::headerHasToken(std::string_view name, std::string_view token) const {
+  for (const auto& [n, value] : headers) {
+    if (n != name) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      if (equalsIgnoreCase(trimSpaces(rest.substr(0, comma)), token)) return true;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  return false;
 }
 
 int httpStatusFor(HttpParse result) {

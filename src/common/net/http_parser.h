@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace polis::net {
 
@@ -17,6 +19,14 @@ struct HttpRequest {
   std::string query;   // after '?', not decoded; empty if none
   std::string body;
   bool keep_alive = true;  // HTTP/1.1 without "Connection: close", or 1.0 with "keep-alive"
+  // Every header line in order: the name lower-cased, the value trimmed.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The value of the only header `name` (lower case); nullptr when absent or
+  // given more than once (a repeated field a handler relies on is ambiguous).
+  const std::string* header(std::string_view name) const;
+  // Whether some `name` header's comma-separated list holds `token`, ignoring case.
+  bool headerHasToken(std::string_view name, std::string_view token) const;
 };
 
 struct HttpLimits {

@@ -30,6 +30,25 @@ TEST(HttpParser, SimpleGet) {
   EXPECT_TRUE(r.keep_alive);
 }
 
+TEST(HttpParser, HeadersAreKeptLowerCasedAndTrimmedAndRepeatsAreAmbiguous) {
+  HttpRequest r;
+  size_t n = 0;
+  std::string text =
+      "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade:  WebSocket \r\nConnection: keep-alive, Upgrade\r\n"
+      "X-Twice: 1\r\nx-twice: 2\r\n\r\n";
+  ASSERT_EQ(parse(text, r, n), HttpParse::kDone);
+  ASSERT_EQ(r.headers.size(), 5u);
+  EXPECT_EQ(r.headers[1], (std::pair<std::string, std::string>{"upgrade", "WebSocket"}));
+  ASSERT_TRUE(r.header("host"));
+  EXPECT_EQ(*r.header("host"), "a");
+  EXPECT_EQ(r.header("x-twice"), nullptr);
+  EXPECT_EQ(r.header("absent"), nullptr);
+  EXPECT_TRUE(r.headerHasToken("connection", "upgrade"));
+  EXPECT_TRUE(r.headerHasToken("connection", "Keep-Alive"));
+  EXPECT_FALSE(r.headerHasToken("connection", "close"));
+  EXPECT_FALSE(r.headerHasToken("upgrade", "web"));
+}
+
 TEST(HttpParser, BodyByContentLengthAndPipelinedNext) {
   std::string first = "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
   std::string both = first + "GET / HTTP/1.1\r\n\r\n";

@@ -11,7 +11,7 @@ packages=(
   # libraries
   libevent-dev protobuf-compiler libprotobuf-dev libprotoc-dev libhiredis-dev libmysqlcppconn-dev
   liblua5.4-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev nlohmann-json3-dev
+  libssl-dev nlohmann-json3-dev libsodium-dev
   # servers the local cluster starts as ordinary processes
   redis-server mariadb-server mariadb-client
   # the launcher and the integration tests

@@ -156,9 +156,9 @@ size_t Reader::read(std::string_view input, std::vector<Event>& events) {
     consumed += header + static_cast<size_t>(length);
 
     if (opcode == kPing) {
-      events.push_back({Event::Kind::kPing, std::move(payload)});
+      events.push_back({Event::Kind::kPing, std::move(payload), 0, {}});
     } else if (opcode == kPong) {
-      events.push_back({Event::Kind::kPong, std::move(payload)});
+      events.push_back({Event::Kind::kPong, std::move(payload), 0, {}});
     } else if (opcode == kClose) {
       if (payload.size() == 1) return fail(kProtocolError, "a close frame with a one-byte body");
       uint16_t code = 1005;  // none given
@@ -175,7 +175,7 @@ size_t Reader::read(std::string_view input, std::vector<Event>& events) {
       message_ += payload;
       in_message_ = !fin;
       if (fin) {
-        events.push_back({Event::Kind::kMessage, std::move(message_)});
+        events.push_back({Event::Kind::kMessage, std::move(message_), 0, {}});
         message_.clear();
       }
     }

@@ -36,7 +36,9 @@ std::vector<Event> readAll(std::string_view bytes, size_t max_message = 1024) {
   Reader reader(max_message);
   std::vector<Event> events;
   size_t consumed = reader.read(bytes, events);
-  if (!reader.finished()) EXPECT_EQ(consumed, bytes.size());
+  if (!reader.finished()) {
+    EXPECT_EQ(consumed, bytes.size());
+  }
   return events;
 }
 

@@ -40,7 +40,9 @@ class WorkerPool {
   // An exception thrown by `work` becomes a kInternal error.
   template <class T>
   Completion<Result<T>> run(std::function<Result<T>()> work) {
-    auto [completion, deliver] = Completion<Result<T>>::make();
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    auto made = Completion<Result<T>>::make();
+    auto deliver = made.second;
     bool queued = submit([work = std::move(work), deliver]() mutable -> std::function<void()> {
       auto result = std::make_shared<Result<T>>(runGuarded(work));
       return [deliver = std::move(deliver), result] { deliver(std::move(*result)); };
@@ -49,7 +51,7 @@ class WorkerPool {
       // Full: fail on a later loop turn, never inside the caller's own call.
       loop_.post([deliver, why = fullError()] { deliver(Result<T>(why)); });
     }
-    return std::move(completion);
+    return std::move(made.first);
   }
 
   size_t queued() const;
